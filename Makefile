@@ -1,0 +1,41 @@
+# The README's two commands are `make run` and `make test`; each sets up
+# everything it needs, starting from a fresh clone.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+PORT ?= 3000
+
+.PHONY: install content package run test bench lint clean
+
+install: $(INSTALLED)
+
+$(INSTALLED): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+content: $(INSTALLED)
+	$(PY) -m infra.build_content content build/content
+
+package: $(INSTALLED)
+	$(PY) -m infra.package build/function
+
+run: content
+	$(PY) -m infra.local_stack --port $(PORT)
+
+test: package
+	$(PY) -m pytest
+
+bench: package
+	$(PY) -m infra.bench
+
+lint: $(INSTALLED)
+	$(VENV)/bin/cfn-lint template.yaml
+
+clean:
+	rm -rf build .aws-sam
+
+# `sam build` runs this for the function (Metadata: BuildMethod: makefile).
+build-ApiFunction: package
+	cp -R build/function/. "$(ARTIFACTS_DIR)"
