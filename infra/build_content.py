@@ -88,6 +88,17 @@ def new_markdown() -> MarkdownIt:
     return MarkdownIt("commonmark", {"html": False})
 
 
+class FrontMatterLoader(yaml.SafeLoader):
+    """YAML without implicit timestamps: dates stay text, so that a bad one is
+    reported against its field by ``parse_date`` rather than by the parser."""
+
+
+FrontMatterLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def split_front_matter(path: Path, text: str) -> tuple[dict[str, Any], str]:
     if not text.startswith("---\n"):
         raise ContentError(f"{path}: front matter: the file must start with a '---' line")
@@ -95,7 +106,7 @@ def split_front_matter(path: Path, text: str) -> tuple[dict[str, Any], str]:
     if end < 0:
         raise ContentError(f"{path}: front matter: no closing '---' line")
     try:
-        meta = yaml.safe_load(text[4:end])
+        meta = yaml.load(text[4:end], Loader=FrontMatterLoader)  # noqa: S506 - a SafeLoader
     except yaml.YAMLError as error:
         raise ContentError(f"{path}: front matter: not valid YAML ({error})") from None
     if not isinstance(meta, dict):
@@ -104,14 +115,20 @@ def split_front_matter(path: Path, text: str) -> tuple[dict[str, Any], str]:
 
 
 def parse_date(path: Path, field: str, value: Any) -> dt.datetime:
-    """A YAML date means midnight UTC; a datetime must say its time zone."""
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is None:
-            raise ContentError(f"{path}: {field}: bad date {value!r}: a date and time needs a time zone")
-        return value.astimezone(dt.timezone.utc)
-    if isinstance(value, dt.date):
-        return dt.datetime(value.year, value.month, value.day, tzinfo=dt.timezone.utc)
-    raise ContentError(f"{path}: {field}: bad date {value!r}: use YYYY-MM-DD or an ISO 8601 date and time")
+    """``YYYY-MM-DD`` means midnight UTC; a date and time must say its time zone."""
+    text = str(value).strip()
+    try:
+        if len(text) == 10:
+            day = dt.date.fromisoformat(text)
+            return dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise ContentError(
+            f"{path}: {field}: bad date {text!r}: use YYYY-MM-DD or an ISO 8601 date and time"
+        ) from None
+    if moment.tzinfo is None:
+        raise ContentError(f"{path}: {field}: bad date {text!r}: a date and time needs a time zone")
+    return moment.astimezone(dt.timezone.utc)
 
 
 def require_text(path: Path, field: str, value: Any) -> str:

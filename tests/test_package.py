@@ -1,0 +1,81 @@
+"""The deployable function, as ``make package`` builds it: it imports and answers with nothing but
+the standard library and boto3 beside it, and serving content imports no boto3, Markdown or YAML."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import boto3
+import pytest
+from apigw import event
+
+from infra import package
+
+ROOT = Path(__file__).resolve().parent.parent
+FUNCTION = ROOT / "build" / "function"
+
+PROBE = """
+import json, sys
+event = json.loads(sys.argv[1])
+from handler.main import lambda_handler
+result = lambda_handler(event, None)
+print(json.dumps({
+    "status": result["statusCode"],
+    "slug": json.loads(result["body"])["article"]["slug"],
+    "loaded": sorted(name for name in ("boto3", "botocore", "markdown_it", "yaml", "flask") if name in sys.modules),
+    "paths": sys.path,
+}))
+"""
+
+
+@pytest.fixture(scope="module")
+def function_dir() -> Path:
+    """``build/function`` as ``make test`` packaged it; built here when the suite runs alone."""
+    if not (FUNCTION / "handler" / "main.py").exists():
+        package.package(FUNCTION)
+    return FUNCTION
+
+
+@pytest.fixture(scope="module")
+def boto3_only(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder holding boto3 and what it needs, and nothing else, as the Lambda runtime has."""
+    folder = tmp_path_factory.mktemp("runtime")
+    site = Path(boto3.__file__).parent.parent
+    for name in ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six.py"):
+        (folder / name).symlink_to(site / name)
+    return folder
+
+
+def test_the_package_answers_in_a_bare_interpreter(function_dir: Path, boto3_only: Path) -> None:
+    request = event("GET", "/articles/what-is-psychodynamic-therapy")
+    # -S: no site-packages; -I: no environment variables or user site; -B: leave the build unwritten.
+    command = [sys.executable, "-S", "-I", "-B", "-c", f"import sys; sys.path[:0] = {[str(function_dir), str(boto3_only)]!r}\n{PROBE}", json.dumps(request)]
+    completed = subprocess.run(command, capture_output=True, text=True, cwd=function_dir, timeout=60)
+    assert completed.returncode == 0, completed.stderr
+    answer = json.loads(completed.stdout)
+    assert answer["status"] == 200 and answer["slug"] == "what-is-psychodynamic-therapy"
+    assert answer["loaded"] == ["flask"]
+    assert not [p for p in answer["paths"] if "site-packages" in p]
+
+
+def test_the_package_holds_the_code_content_and_runtime_dependencies_only(function_dir: Path) -> None:
+    top = {path.name for path in function_dir.iterdir()}
+    assert {"handler", "compiled_content", "flask", "werkzeug", "aws_lambda_wsgi", "flask_cors", "markupsafe"} <= top
+    for absent in ("boto3", "botocore", "markdown_it", "yaml", "moto", "pytest", "infra", "tests"):
+        assert absent not in top
+    assert not list(function_dir.rglob("__pycache__"))
+    # Built for Lambda's arm64 platform, not for this machine.
+    speedups = list((function_dir / "markupsafe").glob("_speedups*.so"))
+    assert speedups and all("aarch64" in path.name for path in speedups)
+
+
+def test_the_zip_matches_the_folder(function_dir: Path) -> None:
+    with zipfile.ZipFile(function_dir.with_suffix(".zip")) as bundle:
+        names = set(bundle.namelist())
+    on_disk = {str(path.relative_to(function_dir)) for path in function_dir.rglob("*") if path.is_file()}
+    assert names == on_disk
+    assert "handler/main.py" in names and "compiled_content/manifest.json" in names
