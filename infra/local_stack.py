@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import argparse
 import base64
+import importlib
+import logging
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -88,7 +91,11 @@ def gateway(lambda_handler: LambdaHandler) -> Callable[..., Iterable[bytes]]:
     """A WSGI app that plays API Gateway in front of ``lambda_handler``."""
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        result = lambda_handler(to_event(Request(environ)), None)
+        started = time.perf_counter()
+        request = Request(environ)
+        result = lambda_handler(to_event(request), None)
+        # Method, path and status only: no client address, no query, no body.
+        print(f"{request.method} {request.path} {result['statusCode']} {1000 * (time.perf_counter() - started):.1f} ms")
         return to_response(result)(environ, start_response)
 
     return app
@@ -96,12 +103,14 @@ def gateway(lambda_handler: LambdaHandler) -> Callable[..., Iterable[bytes]]:
 
 def start(host: str = "127.0.0.1", port: int = 3000, environ: dict[str, str] | None = None) -> BaseWSGIServer:
     """Configure the function, import it, and serve it on a background thread."""
+    server = make_server(host, port, None, threaded=True)  # bound first: port 0 picks a free port
     os.environ.setdefault("CONTENT_DIR", str(ROOT / "build" / "content"))
-    os.environ.setdefault("SITE_URL", f"http://{host}:{port}")
+    os.environ.setdefault("SITE_URL", f"http://{host}:{server.port}")
     os.environ.update(environ or {})
-    from handler.main import lambda_handler  # after the environment is set: it configures the app
-
-    server = make_server(host, port, gateway(lambda_handler), threaded=True)
+    # Imported (or re-imported) once the environment is set: it configures the app.
+    entry_point = importlib.reload(importlib.import_module("handler.main"))
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # its request log names client addresses
+    server.app = gateway(entry_point.lambda_handler)
     threading.Thread(target=server.serve_forever, name="local-api", daemon=True).start()
     return server
 
