@@ -4,7 +4,8 @@ Nothing here parses Markdown or YAML. A single article reads one small file,
 lazily, so its cost does not grow with the number of articles; the list and
 the feeds read one index. What depends on the clock (an article scheduled for
 later) or on the deployment (the site's base URL) is settled here, at request
-time, from the compiled parts.
+time, from the compiled parts, and each finished body is kept with its ETag
+until the set of published articles changes.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ import functools
 import hashlib
 import json
 import math
+import time
+from collections.abc import Callable
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from xml.sax.saxutils import escape
 
 from flask import Blueprint, Flask, Response, abort, current_app, request
@@ -26,43 +29,66 @@ SITE_URL_TOKEN = "{{site_url}}"
 FEED_SIZE = 20
 DEFAULT_LIMIT = 15
 MAX_LIMIT = 100
+MAX_SLUG_LENGTH = 200
+
+Body = tuple[str, bytes]  # (ETag, response body)
 
 bp = Blueprint("content", __name__)
 
 
-def utc_now() -> str:
-    """The current UTC time in the compiled files' format, which sorts as text."""
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+def body_etag(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()[:32]
+
+
+def json_bytes(data: Any) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 class ContentStore:
     """Read-only access to one compiled content directory."""
 
-    def __init__(self, directory: Path, site_url: str, clock: Callable[[], str] = utc_now) -> None:
+    def __init__(
+        self, directory: Path, site_url: str, site_title: str, clock: Callable[[], float] = time.time
+    ) -> None:
         self.directory = directory
         self.site_url = site_url
+        self.site_title = site_title
         self.clock = clock
         self._site_url_json = json.dumps(site_url)[1:-1]
-        # The ETag of a served body is the compiled ETag plus the base URL it was
-        # completed with, so that a new SITE_URL can never reuse an old tag.
+        # A served article's ETag is the compiled one plus the base URL it was
+        # completed with, so that a new SITE_URL never reuses an old tag.
         self._site_tag = hashlib.sha256(site_url.encode("utf-8")).hexdigest()[:8]
-        self.article = functools.lru_cache(maxsize=512)(self._read_article)
-        self._complete = functools.lru_cache(maxsize=1024)(self._fill_site_url)
+        self.compiled_article = functools.lru_cache(maxsize=512)(self._read_article)
+        self._finished_article = functools.lru_cache(maxsize=1024)(self._fill_site_url)
+        self.list_body = functools.lru_cache(maxsize=256)(self._list_body)
+        self.feed_body = functools.lru_cache(maxsize=8)(self._feed_body)
 
     @functools.cached_property
     def manifest(self) -> dict[str, Any]:
         return json.loads((self.directory / "manifest.json").read_bytes())
 
     @functools.cached_property
-    def index(self) -> list[dict[str, Any]]:
-        """Every compiled summary, newest first, each with its ``url``."""
-        articles = json.loads((self.directory / "index.json").read_bytes())["articles"]
-        for summary in articles:
+    def _index(self) -> dict[str, Any]:
+        index = json.loads((self.directory / "index.json").read_bytes())
+        for summary in index["articles"]:
             summary["url"] = self.url(summary["slug"])
-        return articles
+        return index
 
     def url(self, slug: str) -> str:
         return f"{self.site_url}/articles/{slug}"
+
+    def first_published(self) -> int:
+        """Where the published articles start in the index (newest first, future ones ahead)."""
+        now = self.clock()
+        times = self._index["published_ts"]
+        position = 0
+        while position < len(times) and times[position] > now:
+            position += 1
+        return position
+
+    def published(self, start: int | None = None) -> list[dict[str, Any]]:
+        """The summaries visible now, newest first."""
+        return self._index["articles"][self.first_published() if start is None else start :]
 
     def _read_article(self, slug: str) -> dict[str, Any] | None:
         try:
@@ -70,24 +96,50 @@ class ContentStore:
         except FileNotFoundError:
             return None
 
-    def published(self) -> list[dict[str, Any]]:
-        """The summaries visible now, newest first."""
-        now = self.clock()
-        return [summary for summary in self.index if summary["published_at"] <= now]
-
-    def article_body(self, slug: str) -> tuple[str, bytes] | None:
-        """The ETag and body of an article visible now, or None."""
-        compiled = self.article(slug)
-        now = self.clock()
-        if compiled is None or compiled["published_at"] > now:
-            return None
-        next_at = compiled["next_published_at"]
-        suffix = "" if next_at is None or next_at <= now else "_without_next"
-        return self._complete(compiled["etag" + suffix], compiled["body" + suffix])
-
-    def _fill_site_url(self, etag: str, body: str) -> tuple[str, bytes]:
+    def _fill_site_url(self, etag: str, body: str) -> Body:
         text = body.replace(SITE_URL_TOKEN, self._site_url_json)
         return f"{etag}-{self._site_tag}", text.encode("utf-8")
+
+    def article_body(self, slug: str) -> Body | None:
+        """The ETag and body of an article visible now, or None."""
+        compiled = self.compiled_article(slug)
+        now = self.clock()
+        if compiled is None or compiled["published_ts"] > now:
+            return None
+        next_at = compiled["next_published_ts"]
+        suffix = "" if next_at is None or next_at <= now else "_without_next"
+        return self._finished_article(compiled["etag" + suffix], compiled["body" + suffix])
+
+    def _list_body(self, start: int, page: int, limit: int, tag: str | None) -> Body:
+        articles = self.published(start)
+        if tag is not None:
+            articles = [a for a in articles if any(t["slug"] == tag for t in a["tags"])]
+        total = len(articles)
+        pages = max(1, math.ceil(total / limit))
+        pagination = {
+            "page": page,
+            "limit": limit,
+            "pages": pages,
+            "total": total,
+            "next": page + 1 if page < pages else None,
+            "prev": page - 1 if page > 1 else None,
+        }
+        first = (page - 1) * limit
+        body = json_bytes({"articles": articles[first : first + limit], "meta": {"pagination": pagination}})
+        return body_etag(body), body
+
+    def feed_items(self, start: int) -> list[tuple[dict[str, Any], str]]:
+        """The newest published summaries with their HTML."""
+        items = []
+        for summary in self.published(start)[:FEED_SIZE]:
+            compiled = self.compiled_article(summary["slug"])
+            items.append((summary, compiled["html"] if compiled else ""))
+        return items
+
+    def _feed_body(self, kind: str, start: int, feed_url: str) -> Body:
+        render = json_feed if kind == "json" else rss_feed
+        body = render(self.site_url, self.site_title, feed_url, self.feed_items(start))
+        return body_etag(body), body
 
 
 def store() -> ContentStore:
@@ -96,27 +148,27 @@ def store() -> ContentStore:
 
 def init_app(app: Flask) -> None:
     """Attach the content store for the app's settings and register the routes."""
-    app.extensions["content_store"] = ContentStore(Path(app.config["CONTENT_DIR"]), app.config["SITE_URL"])
+    app.extensions["content_store"] = ContentStore(
+        Path(app.config["CONTENT_DIR"]), app.config["SITE_URL"], app.config["SITE_TITLE"]
+    )
     app.register_blueprint(bp)
 
 
-def cacheable(body: bytes, mimetype: str, etag: str | None = None) -> Response:
-    """A content response with a strong ETag, answered 304 when the client has it."""
-    response = Response(body, mimetype=mimetype)
-    response.set_etag(etag or hashlib.sha256(body).hexdigest()[:32])
-    response.headers["Cache-Control"] = current_app.config["CONTENT_CACHE_CONTROL"]
-    return response.make_conditional(request)
-
-
-def json_body(data: Any) -> bytes:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+def cacheable(found: Body, mimetype: str) -> Response:
+    """A content response with a strong ETag; 304 with no body when the client has it."""
+    etag, body = found
+    headers = [("ETag", f'"{etag}"'), ("Cache-Control", current_app.config["CONTENT_CACHE_CONTROL"])]
+    # RFC 9110: If-None-Match compares weakly. Parsed only when sent: most requests have none.
+    if "HTTP_IF_NONE_MATCH" in request.environ and request.if_none_match.contains_weak(etag):
+        return Response(status=304, headers=headers)
+    return Response(body, mimetype=mimetype, headers=headers)
 
 
 def positive_int(name: str, default: int, maximum: int | None = None) -> int:
     raw = request.args.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or int(raw) < 1 or (maximum is not None and int(raw) > maximum):
+    if not raw.isascii() or not raw.isdigit() or int(raw) < 1 or (maximum is not None and int(raw) > maximum):
         bound = f" from 1 to {maximum}" if maximum else " of 1 or more"
         abort(400, description=f"'{name}' must be a whole number{bound}.")
     return int(raw)
@@ -126,55 +178,37 @@ def positive_int(name: str, default: int, maximum: int | None = None) -> int:
 def list_articles() -> Response:
     limit = positive_int("limit", DEFAULT_LIMIT, MAX_LIMIT)
     page = positive_int("page", 1)
-    tag = request.args.get("tag")
-    articles = store().published()
-    if tag is not None:
-        articles = [a for a in articles if any(t["slug"] == tag for t in a["tags"])]
-    total = len(articles)
-    pages = max(1, math.ceil(total / limit))
-    start = (page - 1) * limit
-    pagination = {
-        "page": page,
-        "limit": limit,
-        "pages": pages,
-        "total": total,
-        "next": page + 1 if page < pages else None,
-        "prev": page - 1 if page > 1 else None,
-    }
-    body = {"articles": articles[start : start + limit], "meta": {"pagination": pagination}}
-    return cacheable(json_body(body), "application/json")
+    content = store()
+    return cacheable(content.list_body(content.first_published(), page, limit, request.args.get("tag")), "application/json")
 
 
 @bp.get("/articles/<slug>")
 def get_article(slug: str) -> Response:
-    found = store().article_body(slug) if len(slug) <= 200 else None
+    found = store().article_body(slug) if len(slug) <= MAX_SLUG_LENGTH else None
     if found is None:
-        abort(404, description=f"No published article has the slug '{slug}'.")
-    etag, body = found
-    return cacheable(body, "application/json", etag)
-
-
-def feed_items() -> list[tuple[dict[str, Any], str]]:
-    """The newest published summaries with their HTML, for the feeds."""
-    items = []
-    for summary in store().published()[:FEED_SIZE]:
-        compiled = store().article(summary["slug"])
-        items.append((summary, compiled["html"] if compiled else ""))
-    return items
-
-
-def site_title() -> str:
-    return current_app.config["SITE_TITLE"]
+        abort(404, description=f"No published article has the slug '{slug[:MAX_SLUG_LENGTH]}'.")
+    return cacheable(found, "application/json")
 
 
 @bp.get("/feed.json")
-def json_feed() -> Response:
-    site = current_app.config["SITE_URL"]
+def get_json_feed() -> Response:
+    content = store()
+    return cacheable(content.feed_body("json", content.first_published(), request.base_url), "application/feed+json")
+
+
+@bp.get("/feed.xml")
+def get_rss_feed() -> Response:
+    content = store()
+    return cacheable(content.feed_body("rss", content.first_published(), request.base_url), "application/rss+xml")
+
+
+def json_feed(site_url: str, title: str, feed_url: str, items: list[tuple[dict[str, Any], str]]) -> bytes:
+    """A JSON Feed 1.1 document."""
     feed = {
         "version": "https://jsonfeed.org/version/1.1",
-        "title": site_title(),
-        "home_page_url": site + "/",
-        "feed_url": request.base_url,
+        "title": title,
+        "home_page_url": site_url + "/",
+        "feed_url": feed_url,
         "language": "en",
         "items": [
             {
@@ -188,10 +222,10 @@ def json_feed() -> Response:
                 "tags": [tag["name"] for tag in summary["tags"]],
                 **({"authors": [summary["author"]]} if summary["author"] else {}),
             }
-            for summary, html in feed_items()
+            for summary, html in items
         ],
     }
-    return cacheable(json_body(feed), "application/feed+json")
+    return json_bytes(feed)
 
 
 def rfc822(iso_time: str) -> str:
@@ -199,13 +233,12 @@ def rfc822(iso_time: str) -> str:
     return format_datetime(moment, usegmt=True)
 
 
-@bp.get("/feed.xml")
-def rss_feed() -> Response:
-    site = current_app.config["SITE_URL"]
-    items = []
-    for summary, html in feed_items():
+def rss_feed(site_url: str, title: str, feed_url: str, items: list[tuple[dict[str, Any], str]]) -> bytes:
+    """An RSS 2.0 document, with each article's HTML in ``content:encoded``."""
+    entries = []
+    for summary, html in items:
         categories = "".join(f"<category>{escape(tag['name'])}</category>" for tag in summary["tags"])
-        items.append(
+        entries.append(
             "<item>"
             f"<title>{escape(summary['title'])}</title>"
             f"<link>{escape(summary['url'])}</link>"
@@ -221,12 +254,12 @@ def rss_feed() -> Response:
         '<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom" '
         'xmlns:content="http://purl.org/rss/1.0/modules/content/">'
         "<channel>"
-        f"<title>{escape(site_title())}</title>"
-        f"<link>{escape(site)}/</link>"
-        f"<description>{escape(site_title())}</description>"
+        f"<title>{escape(title)}</title>"
+        f"<link>{escape(site_url)}/</link>"
+        f"<description>{escape(title)}</description>"
         "<language>en</language>"
-        f'<atom:link href="{escape(request.base_url)}" rel="self" type="application/rss+xml"/>'
-        + "".join(items)
+        f'<atom:link href="{escape(feed_url)}" rel="self" type="application/rss+xml"/>'
+        + "".join(entries)
         + "</channel></rss>"
     )
-    return cacheable(xml.encode("utf-8"), "application/rss+xml")
+    return xml.encode("utf-8")

@@ -64,9 +64,12 @@ class Request:
                 payload_version="2.0",
             )
         if "httpMethod" in event:
-            multi_headers = event.get("multiValueHeaders") or {
-                name: [value] for name, value in (event.get("headers") or {}).items()
-            }
+            multi_headers = event.get("multiValueHeaders")
+            headers = (
+                {name.lower(): ", ".join(values) for name, values in multi_headers.items()}
+                if multi_headers
+                else {name.lower(): value for name, value in (event.get("headers") or {}).items()}
+            )
             multi_query = event.get("multiValueQueryStringParameters") or {
                 name: [value] for name, value in (event.get("queryStringParameters") or {}).items()
             }
@@ -74,7 +77,7 @@ class Request:
                 method=event["httpMethod"],
                 path=event["path"],
                 query_string=urlencode(multi_query, doseq=True),
-                headers={name.lower(): ", ".join(values) for name, values in multi_headers.items()},
+                headers=headers,
                 body=event_body(event),
                 source_ip=(context.get("identity") or {}).get("sourceIp") or "",
                 payload_version="1.0",
@@ -95,17 +98,17 @@ class Request:
             "SERVER_PORT": self.headers.get("x-forwarded-port", "443").split(",")[-1].strip(),
         }
         for name, value in self.headers.items():
-            key = name.upper().replace("-", "_")
-            if key == "CONTENT_TYPE":
+            key = "HTTP_" + name.upper().replace("-", "_")
+            if key == "HTTP_CONTENT_TYPE":
                 environ["CONTENT_TYPE"] = wsgi_string(value)
-            elif key != "CONTENT_LENGTH":
-                environ["HTTP_" + key] = wsgi_string(value)
+            elif key != "HTTP_CONTENT_LENGTH":
+                environ[key] = wsgi_string(value)
         return environ
 
 
 def wsgi_string(text: str) -> str:
     """Text as WSGI wants it: its UTF-8 bytes, each read as one Latin-1 character."""
-    return text.encode("utf-8", "replace").decode("latin-1")
+    return text if text.isascii() else text.encode("utf-8", "replace").decode("latin-1")
 
 
 def event_body(event: dict[str, Any]) -> bytes:
@@ -115,11 +118,13 @@ def event_body(event: dict[str, Any]) -> bytes:
             return base64.b64decode(body, validate=True)
         except binascii.Error:
             return b""
-    return body.encode("utf-8")
+    return body.encode("utf-8", "surrogatepass")  # a lone surrogate becomes bad UTF-8, not a crash
 
 
 def apply_response_headers(result: dict[str, Any], headers: list[tuple[str, str]], payload_version: str) -> None:
     """Put back the repeated headers that aws-lambda-wsgi collapsed."""
+    if len(result["headers"]) == len(headers) and "Set-Cookie" not in result["headers"]:
+        return  # no name repeated: its dict is already right
     grouped: dict[str, list[str]] = {}
     for name, value in headers:
         grouped.setdefault(name, []).append(value)

@@ -4,8 +4,8 @@ Build time only: this is where YAML and Markdown are parsed, so that the
 function never imports either. The output directory holds:
 
 - ``manifest.json``: the build id and the article count (read by ``/health``);
-- ``index.json``: every non-draft article's summary, newest first (read by the
-  list and the feeds);
+- ``index.json``: every non-draft article's summary and publication time,
+  newest first (read by the list and the feeds);
 - ``articles/<slug>.json``: one article's precompiled response body and ETag,
   read lazily by ``GET /articles/<slug>``.
 
@@ -74,6 +74,10 @@ class Article:
 def iso(moment: dt.datetime) -> str:
     """UTC, second precision, with a ``Z``: the one date format of the API."""
     return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def timestamp(article: Article) -> int:
+    return int(article.published_at.timestamp())
 
 
 def slugify(text: str) -> str:
@@ -319,8 +323,9 @@ def article_file(article: Article, prev: Article | None, next_: Article | None) 
     body = article_body(article, prev, next_)
     compiled: dict[str, Any] = {
         "slug": article.slug,
-        "published_at": iso(article.published_at),
-        "next_published_at": iso(next_.published_at) if next_ else None,
+        # Epoch seconds: the function compares them with the clock on every request.
+        "published_ts": timestamp(article),
+        "next_published_ts": timestamp(next_) if next_ else None,
         "html": article.html,
         "etag": etag_of(body),
         "body": body,
@@ -345,7 +350,8 @@ def build(source: Path, output: Path) -> dict[str, Any]:
         text = encode(article_file(article, prev, next_))
         digest.update(text.encode("utf-8"))
         (staging / "articles" / f"{article.slug}.json").write_text(text, encoding="utf-8")
-    index = {"articles": [summary(a) for a in reversed(published)]}
+    newest_first = list(reversed(published))
+    index = {"published_ts": [timestamp(a) for a in newest_first], "articles": [summary(a) for a in newest_first]}
     index_text = encode(index)
     digest.update(index_text.encode("utf-8"))
     (staging / "index.json").write_text(index_text, encoding="utf-8")

@@ -64,7 +64,7 @@ def test_the_package_answers_in_a_bare_interpreter(function_dir: Path, boto3_onl
 
 def test_the_package_holds_the_code_content_and_runtime_dependencies_only(function_dir: Path) -> None:
     top = {path.name for path in function_dir.iterdir()}
-    assert {"handler", "compiled_content", "flask", "werkzeug", "aws_lambda_wsgi", "flask_cors", "markupsafe"} <= top
+    assert {"handler", "compiled_content", "flask", "werkzeug", "aws_lambda_wsgi", "markupsafe"} <= top
     for absent in ("boto3", "botocore", "markdown_it", "yaml", "moto", "pytest", "infra", "tests"):
         assert absent not in top
     assert not list(function_dir.rglob("__pycache__"))

@@ -1,0 +1,255 @@
+"""``make bench``: speed as ratios against a minimal Flask app measured in the same run.
+
+Measures the built function (``build/function``, copied and byte-compiled
+with this interpreter, as a package shipping its ``.pyc`` files would be):
+
+- cold start: a fresh interpreter imports the handler and answers
+  ``GET /articles/<slug>``, against a minimal Flask app on aws-lambda-wsgi
+  answering a constant JSON; timed inside the process, from the first import
+  to the answer, median of several runs;
+- warm per-request time of ``GET /articles/<slug>`` and ``GET /articles``
+  against the minimal app's route;
+- the adapter alone: aws-lambda-wsgi as it is, wrapped by our shim, and
+  apig-wsgi, each serving the same minimal app.
+
+Prints a table and writes it into README.md between the bench markers.
+"""
+
+from __future__ import annotations
+
+import compileall
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+FUNCTION = ROOT / "build" / "function"
+README = ROOT / "README.md"
+SLUG = "what-is-psychodynamic-therapy"
+COLD_RUNS = 15
+WARM_REQUESTS = 2000
+WARM_REPEATS = 7
+
+MINIMAL_APP = textwrap.dedent(
+    """
+    import aws_lambda_wsgi
+    from flask import Flask, jsonify
+
+    app = Flask(__name__)
+
+
+    @app.get("/articles/<slug>")
+    def article(slug):
+        return jsonify(slug=slug, title="A constant answer")
+
+
+    def lambda_handler(event, context):
+        return aws_lambda_wsgi.response(app, event, context)
+    """
+)
+
+COLD_PROBE = textwrap.dedent(
+    """
+    import json, sys, time
+    started = time.perf_counter()
+    from {module} import lambda_handler
+    result = lambda_handler(json.loads(sys.argv[1]), None)
+    elapsed = time.perf_counter() - started
+    assert result["statusCode"] == 200, result
+    heavy = [name for name in ("boto3", "botocore", "markdown_it", "yaml") if name in sys.modules]
+    print(json.dumps({{"seconds": elapsed, "heavy": heavy}}))
+    """
+)
+
+
+def rest_event(path: str, query: dict[str, str] | None = None) -> dict[str, Any]:
+    """A REST API (v1) event: the one shape the unwrapped baseline understands."""
+    return {
+        "resource": "/{proxy+}",
+        "path": path,
+        "httpMethod": "GET",
+        "headers": {
+            "Accept": "application/json",
+            "Host": "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com",
+            "Origin": "https://www.practice.example",
+            "X-Forwarded-For": "198.51.100.23",
+            "X-Forwarded-Port": "443",
+            "X-Forwarded-Proto": "https",
+        },
+        "multiValueHeaders": None,
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": None,
+        "requestContext": {"identity": {"sourceIp": "198.51.100.23"}, "stage": "prod", "httpMethod": "GET"},
+        "body": None,
+        "isBase64Encoded": False,
+    }
+
+
+def machine() -> str:
+    model = ""
+    try:
+        model = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
+    except (OSError, StopIteration):
+        pass
+    return f"{platform.machine()}, {os.cpu_count()} cores{', ' + model if model else ''}, Python {platform.python_version()}"
+
+
+def prepare(workdir: Path) -> tuple[Path, Path]:
+    """A byte-compiled copy of the built function, and the minimal app beside it."""
+    function = workdir / "function"
+    shutil.copytree(FUNCTION, function)
+    compileall.compile_dir(function, quiet=1)
+    baseline = workdir / "baseline"
+    baseline.mkdir()
+    (baseline / "minimal_app.py").write_text(MINIMAL_APP)
+    compileall.compile_dir(baseline, quiet=1)
+    return function, baseline
+
+
+def cold_start(paths: list[Path], module: str, event: dict[str, Any], environment: dict[str, str]) -> dict[str, Any]:
+    code = f"import sys; sys.path[:0] = {[str(p) for p in paths]!r}\n" + COLD_PROBE.format(module=module)
+    completed = subprocess.run(
+        [sys.executable, "-S", "-I", "-c", code, json.dumps(event)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PATH": os.environ.get("PATH", ""), **environment},
+    )
+    return json.loads(completed.stdout)
+
+
+def per_request(*calls: Callable[[], Any]) -> list[float]:
+    """Seconds per call of each, timed in turns (so drift in the machine's speed hits all alike);
+    the best of the repeats, so that pauses caused by other processes are left out."""
+    for call in calls:
+        for _ in range(200):
+            call()
+    best = [float("inf")] * len(calls)
+    for _ in range(WARM_REPEATS):
+        for position, call in enumerate(calls):
+            started = time.perf_counter()
+            for _ in range(WARM_REQUESTS):
+                call()
+            best[position] = min(best[position], (time.perf_counter() - started) / WARM_REQUESTS)
+    return best
+
+
+def run() -> list[tuple[str, str, str]]:
+    rows: list[tuple[str, str, str]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        function, baseline = prepare(Path(tmp))
+        environment = {
+            "CONTENT_DIR": str(function / "compiled_content"),
+            "SITE_URL": "https://www.practice.example",
+            "ALLOWED_ORIGINS": "https://www.practice.example",
+        }
+        article_event = rest_event(f"/articles/{SLUG}")
+
+        ours, base = [], []
+        for _ in range(COLD_RUNS):  # interleaved, so drift in the machine's speed hits both alike
+            measured = cold_start([function], "handler.main", article_event, environment)
+            if measured["heavy"]:
+                raise SystemExit(f"serving content imported {measured['heavy']}")
+            ours.append(measured["seconds"])
+            base.append(cold_start([baseline, function], "minimal_app", article_event, {})["seconds"])
+        cold_ours, cold_base = statistics.median(ours), statistics.median(base)
+        rows.append(
+            (
+                "cold start: import + `GET /articles/<slug>` (median of %d)" % COLD_RUNS,
+                f"{cold_ours * 1000:.1f} ms vs {cold_base * 1000:.1f} ms",
+                f"{cold_ours / cold_base:.2f}x",
+            )
+        )
+
+        # Warm: everything in this process, the built function first on the path.
+        sys.path[:0] = [str(function), str(baseline)]
+        os.environ.update(environment)
+        import apig_wsgi
+        import minimal_app
+
+        from handler import lambda_adapter
+        from handler.main import lambda_handler
+
+        list_event = rest_event("/articles")
+        for event in (article_event, list_event):
+            assert lambda_handler(event, None)["statusCode"] == 200
+        apig = apig_wsgi.make_lambda_handler(minimal_app.app)
+        minimal, article, listing, shimmed, apig_time = per_request(
+            lambda: minimal_app.lambda_handler(article_event, None),
+            lambda: lambda_handler(article_event, None),
+            lambda: lambda_handler(list_event, None),
+            lambda: lambda_adapter.respond(minimal_app.app, article_event, None),
+            lambda: apig(article_event, None),
+        )
+        for label, ours_warm in (("`GET /articles/<slug>`", article), ("`GET /articles`", listing)):
+            rows.append(
+                (
+                    f"warm {label} vs the minimal app's route",
+                    f"{ours_warm * 1e6:.0f} µs vs {minimal * 1e6:.0f} µs",
+                    f"{ours_warm / minimal:.2f}x",
+                )
+            )
+        rows.append(
+            (
+                "adapter: aws-lambda-wsgi + our shim vs aws-lambda-wsgi alone (minimal app)",
+                f"{shimmed * 1e6:.0f} µs vs {minimal * 1e6:.0f} µs",
+                f"{shimmed / minimal:.2f}x",
+            )
+        )
+        rows.append(
+            (
+                "adapter: apig-wsgi vs aws-lambda-wsgi alone (minimal app)",
+                f"{apig_time * 1e6:.0f} µs vs {minimal * 1e6:.0f} µs",
+                f"{apig_time / minimal:.2f}x",
+            )
+        )
+    return rows
+
+
+def render(rows: list[tuple[str, str, str]]) -> str:
+    lines = [
+        f"Measured by `make bench` on {time.strftime('%Y-%m-%d')}: {machine()}.",
+        "",
+        "| measure | ours vs baseline | ratio |",
+        "| --- | --- | --- |",
+        *[f"| {measure} | {figures} | {ratio} |" for measure, figures, ratio in rows],
+    ]
+    return "\n".join(lines)
+
+
+def write_readme(table: str) -> None:
+    text = README.read_text(encoding="utf-8")
+    pattern = re.compile(r"(<!-- bench:start -->\n).*?(\n<!-- bench:end -->)", re.DOTALL)
+    if not pattern.search(text):
+        print("README.md has no bench markers; not written", file=sys.stderr)
+        return
+    README.write_text(pattern.sub(lambda m: m.group(1) + table + m.group(2), text), encoding="utf-8")
+
+
+def main() -> int:
+    if not (FUNCTION / "handler" / "main.py").exists():
+        print("build/function is missing: run `make package` first", file=sys.stderr)
+        return 1
+    table = render(run())
+    print(table)
+    write_readme(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
