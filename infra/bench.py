@@ -38,8 +38,8 @@ FUNCTION = ROOT / "build" / "function"
 README = ROOT / "README.md"
 SLUG = "what-is-psychodynamic-therapy"
 COLD_RUNS = 15
-WARM_REQUESTS = 2000
-WARM_REPEATS = 7
+WARM_REQUESTS = 1000
+WARM_REPEATS = 15
 
 MINIMAL_APP = textwrap.dedent(
     """
@@ -234,11 +234,11 @@ def render(rows: list[tuple[str, str, str]]) -> str:
 
 def write_readme(table: str) -> None:
     text = README.read_text(encoding="utf-8")
-    pattern = re.compile(r"(<!-- bench:start -->\n).*?(\n<!-- bench:end -->)", re.DOTALL)
+    pattern = re.compile(r"(<!-- bench:start -->\n).*?(<!-- bench:end -->)", re.DOTALL)
     if not pattern.search(text):
         print("README.md has no bench markers; not written", file=sys.stderr)
         return
-    README.write_text(pattern.sub(lambda m: m.group(1) + table + m.group(2), text), encoding="utf-8")
+    README.write_text(pattern.sub(lambda m: m.group(1) + table + "\n" + m.group(2), text), encoding="utf-8")
 
 
 def main() -> int:
