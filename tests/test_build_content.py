@@ -127,7 +127,7 @@ def test_an_author_is_optional_and_shown_when_given(tmp_path: Path) -> None:
 
 def test_the_repository_article_matches_the_seed_word_for_word() -> None:
     root = Path(__file__).resolve().parent.parent
-    seed = (root.parent / "shared" / "seed" / "what-is-psychodynamic-therapy.txt").read_text(encoding="utf-8")
+    seed = (root / "tests" / "fixtures" / "what-is-psychodynamic-therapy.txt").read_text(encoding="utf-8")
     markdown = (root / "content" / "what-is-psychodynamic-therapy.md").read_text(encoding="utf-8")
     body = markdown.split("\n---\n", 1)[1]
     seed_lines = [line.strip().removeprefix("\u2022 ") for line in seed.split("\n")[1 : seed.split("\n").index("Contact Me")]]

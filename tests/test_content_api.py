@@ -17,7 +17,8 @@ from conftest import ROOT, SITE_URL, WEBSITE_ORIGIN
 from infra import build_content
 
 SLUG = "what-is-psychodynamic-therapy"
-SEED = ROOT.parent / "shared" / "seed" / "what-is-psychodynamic-therapy.txt"
+# The page as the website shows it today (a copy of shared/seed/, kept here so a clone is self-contained).
+SEED = ROOT / "tests" / "fixtures" / "what-is-psychodynamic-therapy.txt"
 HEADINGS = [
     "What Happens in Psychodynamic Therapy?",
     "Who Is Psychodynamic Therapy For?",
