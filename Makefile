@@ -36,6 +36,7 @@ lint: $(INSTALLED)
 clean:
 	rm -rf build .aws-sam
 
-# `sam build` runs this for the function (Metadata: BuildMethod: makefile).
-build-ApiFunction: package
+# `sam build` runs these (Metadata: BuildMethod: makefile): both functions
+# are the same package with different handlers.
+build-ApiFunction build-RetryFunction: package
 	cp -R build/function/. "$(ARTIFACTS_DIR)"

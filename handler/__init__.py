@@ -1,12 +1,13 @@
-"""The practice's backend: a Flask app serving articles (and, later, contact messages)."""
+"""The practice's backend: a Flask app serving articles and taking contact messages."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Flask, jsonify
 
-from handler import content, cors, errors
+from handler import aws, contact, content, cors, errors
 from handler.config import load_settings
 
 
@@ -17,8 +18,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
 
+    # Flask reads no more than this (a contact message is far smaller).
+    app.config["MAX_CONTENT_LENGTH"] = contact.MAX_BODY_BYTES
+    # The AWS SDK logs whole requests at DEBUG, messages included: never let it.
+    for noisy in ("boto3", "botocore", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
     errors.init_app(app)
+    aws.init_app(app)
     content.init_app(app)
+    app.register_blueprint(contact.bp)
     cors.init_app(app)
 
     @app.get("/health")

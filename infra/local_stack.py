@@ -1,8 +1,12 @@
-"""Serve the function on http://127.0.0.1:3000, as an HTTP API would invoke it.
+"""The whole stack on this machine: moto's AWS, and the function on http://127.0.0.1:3000.
 
-Each HTTP request becomes an HTTP API payload 2.0 event (the format the
-template's API sends, form bodies base64-encoded as API Gateway does) and goes
-through ``handler.main.lambda_handler``: the same entry point as on Lambda.
+moto's server runs in this process (``ThreadedMotoServer`` on 127.0.0.1, a
+free port); the contact table is created from ``template.yaml`` and the
+sender verified in its SES. Each HTTP request becomes an HTTP API payload 2.0
+event (the format the template's API sends, form bodies base64-encoded as API
+Gateway does) and goes through ``handler.main.lambda_handler``: the same entry
+point as on Lambda, pointed at moto by ``AWS_ENDPOINT_URL``. No AWS account,
+no Docker, no Java.
 
 Usage: ``python -m infra.local_stack [--host 127.0.0.1] [--port 3000]``.
 """
@@ -15,15 +19,21 @@ import importlib
 import logging
 import os
 import sys
+import secrets
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from moto.server import ThreadedMotoServer
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
+
+from infra.aws_template import create_contact_table
 
 ROOT = Path(__file__).resolve().parent.parent
 TEXT_TYPES = ("application/json", "text/")
@@ -101,18 +111,70 @@ def gateway(lambda_handler: LambdaHandler) -> Callable[..., Iterable[bytes]]:
     return app
 
 
-def start(host: str = "127.0.0.1", port: int = 3000, environ: dict[str, str] | None = None) -> BaseWSGIServer:
-    """Configure the function, import it, and serve it on a background thread."""
-    server = make_server(host, port, None, threaded=True)  # bound first: port 0 picks a free port
+LOCAL_SETTINGS = {
+    "CONTACT_TABLE_NAME": "contact-messages",
+    "SENDER_EMAIL": "website@practice.example",
+    "SENDER_NAME": "Website contact form (local)",
+    "NOTIFY_EMAIL": "therapist@practice.example",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+}
+
+
+@dataclass
+class LocalStack:
+    api: BaseWSGIServer
+    aws: ThreadedMotoServer
+    aws_url: str
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.api.server_address[0]}:{self.api.port}"
+
+    def stop(self) -> None:
+        self.api.shutdown()
+        self.api.server_close()
+        # moto keeps its state in this process: clear it, so that a new stack starts empty.
+        urllib.request.urlopen(urllib.request.Request(f"{self.aws_url}/moto-api/reset", method="POST"), timeout=10)
+        self.aws.stop()
+
+
+def start_aws(host: str) -> tuple[ThreadedMotoServer, str]:
+    """moto's server on a free port, with the table and the verified sender."""
+    import boto3
+
+    server = ThreadedMotoServer(ip_address=host, port=0, verbose=False)
+    server.start()
+    aws_host, aws_port = server.get_host_and_port()
+    url = f"http://{aws_host}:{aws_port}"
+    session = boto3.session.Session(
+        aws_access_key_id="local", aws_secret_access_key="local", region_name=LOCAL_SETTINGS["AWS_DEFAULT_REGION"]
+    )
+    create_contact_table(session.client("dynamodb", endpoint_url=url), os.environ["CONTACT_TABLE_NAME"])
+    session.client("ses", endpoint_url=url).verify_email_identity(EmailAddress=os.environ["SENDER_EMAIL"])
+    return server, url
+
+
+def start(host: str = "127.0.0.1", port: int = 3000, environ: dict[str, str] | None = None) -> LocalStack:
+    """Start moto, configure the function for it, import it, and serve it on a background thread."""
+    api = make_server(host, port, None, threaded=True)  # bound first: port 0 picks a free port
     os.environ.setdefault("CONTENT_DIR", str(ROOT / "build" / "content"))
-    os.environ.setdefault("SITE_URL", f"http://{host}:{server.port}")
+    os.environ.setdefault("SITE_URL", f"http://{host}:{api.port}")
+    os.environ.setdefault("ALLOWED_ORIGINS", f"http://{host}:{api.port}")
+    # A new secret each run: local addresses are hashed, but nothing needs them to match later.
+    os.environ.setdefault("IP_HASH_SECRET", secrets.token_hex(32))
+    for name, value in LOCAL_SETTINGS.items():
+        os.environ.setdefault(name, value)
     os.environ.update(environ or {})
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # its request log names client addresses
+    aws, aws_url = start_aws(host)
+    os.environ["AWS_ENDPOINT_URL"] = aws_url
     # Imported (or re-imported) once the environment is set: it configures the app.
     entry_point = importlib.reload(importlib.import_module("handler.main"))
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # its request log names client addresses
-    server.app = gateway(entry_point.lambda_handler)
-    threading.Thread(target=server.serve_forever, name="local-api", daemon=True).start()
-    return server
+    api.app = gateway(entry_point.lambda_handler)
+    threading.Thread(target=api.serve_forever, name="local-api", daemon=True).start()
+    return LocalStack(api=api, aws=aws, aws_url=aws_url)
 
 
 def main(argv: list[str]) -> int:
@@ -120,9 +182,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
     args = parser.parse_args(argv)
-    server = start(args.host, args.port)
-    base = f"http://{args.host}:{server.port}"
-    print(f"Serving the API at {base} (Ctrl-C stops)")
+    stack = start(args.host, args.port)
+    base = stack.url
+    print(f"Serving the API at {base} (Ctrl-C stops); moto's AWS at {stack.aws_url}")
     for path in ("/health", "/articles", "/articles/what-is-psychodynamic-therapy", "/feed.json", "/feed.xml"):
         print(f"  {base}{path}")
     try:
@@ -130,8 +192,7 @@ def main(argv: list[str]) -> int:
     except KeyboardInterrupt:
         print("\nstopping")
     finally:
-        server.shutdown()
-        server.server_close()
+        stack.stop()
     return 0
 
 

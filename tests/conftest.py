@@ -1,21 +1,54 @@
-"""Fixtures: compiled content, and the Lambda entry point configured as a deployment would be."""
+"""Fixtures: compiled content, an embedded AWS (moto), and the Lambda entry point
+configured as a deployment would be."""
 
 from __future__ import annotations
 
+import email
+import email.policy
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from infra import build_content
+from infra.aws_template import create_contact_table
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE_URL = "https://www.practice.example"
 WEBSITE_ORIGIN = "https://www.practice.example"
+REGION = "us-east-1"
+TABLE = "contact-messages"
+SENDER = "alerts@practice.example"
+THERAPIST = "therapist@practice.example"
+IP_HASH_SECRET = "test-only-secret-0123456789abcdef"
+
+BASE_ENVIRONMENT = {
+    "SITE_URL": SITE_URL,
+    "ALLOWED_ORIGINS": WEBSITE_ORIGIN,
+    "CONTACT_TABLE_NAME": TABLE,
+    "SENDER_EMAIL": SENDER,
+    "NOTIFY_EMAIL": THERAPIST,
+    "IP_HASH_SECRET": IP_HASH_SECRET,
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+}
 
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+@pytest.fixture(autouse=True)
+def no_real_aws(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test can reach a real AWS account, whatever the machine's configuration."""
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in BASE_ENVIRONMENT.items():
+        if name.startswith("AWS_"):
+            monkeypatch.setenv(name, value)
 
 
 @pytest.fixture(scope="session")
@@ -35,13 +68,7 @@ def make_handler(monkeypatch: pytest.MonkeyPatch, compiled_content: Path) -> Cal
     """
 
     def factory(**environment: str) -> LambdaHandler:
-        settings = {
-            "CONTENT_DIR": str(compiled_content),
-            "SITE_URL": SITE_URL,
-            "ALLOWED_ORIGINS": WEBSITE_ORIGIN,
-            **environment,
-        }
-        for name, value in settings.items():
+        for name, value in {**BASE_ENVIRONMENT, "CONTENT_DIR": str(compiled_content), **environment}.items():
             monkeypatch.setenv(name, value)
         import handler.main
 
@@ -53,3 +80,43 @@ def make_handler(monkeypatch: pytest.MonkeyPatch, compiled_content: Path) -> Cal
 @pytest.fixture
 def lambda_handler(make_handler: Callable[..., LambdaHandler]) -> LambdaHandler:
     return make_handler()
+
+
+@dataclass
+class EmbeddedAws:
+    """moto's AWS, with the contact table built from template.yaml and the sender verified."""
+
+    dynamodb: Any
+    ses: Any
+
+    def messages(self) -> list[dict[str, Any]]:
+        """Every stored message item, oldest first."""
+        items = self.dynamodb.scan(TableName=TABLE)["Items"]
+        messages = [item for item in items if item["pk"]["S"].startswith("MSG#")]
+        return sorted(messages, key=lambda item: item["pk"]["S"])
+
+    def items(self) -> list[dict[str, Any]]:
+        return self.dynamodb.scan(TableName=TABLE)["Items"]
+
+    def emails(self) -> list[EmailMessage]:
+        """Every email SES accepted, oldest first, parsed."""
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.ses.models import ses_backends
+
+        sent = ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages
+        return [email.message_from_string(m.raw_data, policy=email.policy.default) for m in sent]
+
+
+@pytest.fixture
+def aws() -> Iterator[EmbeddedAws]:
+    from moto import mock_aws
+
+    with mock_aws():
+        import boto3
+
+        # Clients are created after the mock starts, so that they talk to it.
+        dynamodb = boto3.client("dynamodb", region_name=REGION)
+        ses = boto3.client("ses", region_name=REGION)
+        create_contact_table(dynamodb, TABLE)
+        ses.verify_email_identity(EmailAddress=SENDER)
+        yield EmbeddedAws(dynamodb=dynamodb, ses=ses)

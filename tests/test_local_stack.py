@@ -14,19 +14,19 @@ from conftest import WEBSITE_ORIGIN
 from infra import local_stack
 
 
+LOCAL_VARIABLES = (*local_stack.LOCAL_SETTINGS, "CONTENT_DIR", "SITE_URL", "ALLOWED_ORIGINS", "IP_HASH_SECRET", "AWS_ENDPOINT_URL")
+
+
 @pytest.fixture
 def base_url(monkeypatch: pytest.MonkeyPatch, compiled_content: Path) -> Iterator[str]:
-    for name in ("CONTENT_DIR", "SITE_URL", "ALLOWED_ORIGINS"):
+    for name in LOCAL_VARIABLES:
         monkeypatch.delenv(name, raising=False)
-    server = local_stack.start(
-        port=0, environ={"CONTENT_DIR": str(compiled_content), "ALLOWED_ORIGINS": WEBSITE_ORIGIN}
-    )
+    stack = local_stack.start(port=0, environ={"CONTENT_DIR": str(compiled_content), "ALLOWED_ORIGINS": WEBSITE_ORIGIN})
     try:
-        yield f"http://127.0.0.1:{server.port}"
+        yield stack.url
     finally:
-        server.shutdown()
-        server.server_close()
-        for name in ("CONTENT_DIR", "SITE_URL", "ALLOWED_ORIGINS"):
+        stack.stop()
+        for name in LOCAL_VARIABLES:
             monkeypatch.delenv(name, raising=False)
 
 

@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 from cfnlint.decode import cfn_yaml
 
+from conftest import BASE_ENVIRONMENT
+
 from handler.config import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,7 +38,8 @@ def test_cfn_lint_finds_no_error_and_no_warning() -> None:
 
 
 def test_each_function_handler_is_a_callable_of_the_package(template: dict[str, Any], monkeypatch, compiled_content) -> None:
-    monkeypatch.setenv("CONTENT_DIR", str(compiled_content))
+    for name, value in {**BASE_ENVIRONMENT, "CONTENT_DIR": str(compiled_content)}.items():
+        monkeypatch.setenv(name, value)
     for name, function in functions(template).items():
         module_name, _, attribute = function["Properties"]["Handler"].rpartition(".")
         assert callable(getattr(importlib.import_module(module_name), attribute)), name
@@ -55,7 +58,7 @@ def test_sam_build_uses_the_makefile_recipe(template: dict[str, Any]) -> None:
     makefile = (ROOT / "Makefile").read_text()
     for name, function in functions(template).items():
         assert function["Metadata"] == {"BuildMethod": "makefile"}
-        assert re.search(rf"^build-{name}:", makefile, re.MULTILINE), name
+        assert re.search(rf"^[^:\n]*\bbuild-{name}\b[^:\n]*:", makefile, re.MULTILINE), name
     from infra.package import LAMBDA_PYTHON
 
     assert template["Globals"]["Function"]["Runtime"] == f"python{LAMBDA_PYTHON}"
@@ -64,8 +67,8 @@ def test_sam_build_uses_the_makefile_recipe(template: dict[str, Any]) -> None:
 class RecordingEnvironment(dict):
     """An environment that remembers which variables the code asked for."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, values: dict[str, str]) -> None:
+        super().__init__(values)
         self.read: set[str] = set()
 
     def get(self, key: str, default: Any = None) -> Any:
@@ -73,14 +76,29 @@ class RecordingEnvironment(dict):
         return super().get(key, default)
 
 
+# Read by the code, with defaults that fit a deployment, so not (yet) set by the template.
+DEFAULTED = {
+    "CONTENT_DIR",
+    "CACHE_CONTROL",
+    "CRISIS_NOTICE",
+    "CONSENT_TEXT",
+    "RATE_LIMIT_COUNT",
+    "RATE_LIMIT_WINDOW_SECONDS",
+    "TURNSTILE_SECRET",
+    "TURNSTILE_VERIFY_URL",
+    "AWS_EAGER_INIT",
+}
+
+
 def test_the_template_sets_exactly_the_variables_the_code_reads(template: dict[str, Any]) -> None:
-    environment = RecordingEnvironment()
+    environment = RecordingEnvironment({k: v for k, v in BASE_ENVIRONMENT.items() if not k.startswith("AWS_")})
     load_settings(environment)
+    shared = set(template["Globals"]["Function"]["Environment"]["Variables"])
     for name, function in functions(template).items():
-        variables = set(function["Properties"]["Environment"]["Variables"])
-        # CONTENT_DIR and CACHE_CONTROL have defaults that fit Lambda; the rest must be set.
+        own = set(function["Properties"].get("Environment", {}).get("Variables", {}))
+        variables = shared | own
         assert variables <= environment.read, variables - environment.read
-        assert environment.read - variables <= {"CONTENT_DIR", "CACHE_CONTROL"}, name
+        assert environment.read - variables <= DEFAULTED, (name, environment.read - variables - DEFAULTED)
 
 
 def test_the_template_transforms_offline(monkeypatch: pytest.MonkeyPatch) -> None:

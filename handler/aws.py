@@ -1,0 +1,62 @@
+"""The app's AWS clients: made once per app, and only when first needed.
+
+Serving content never touches AWS, so boto3 is imported on the first contact
+message, unless ``AWS_EAGER_INIT`` asks for the clients at start-up (with
+SnapStart, the import and set-up then happen before the snapshot, not on a
+visitor's request). botocore's standard retry mode and short timeouts keep
+one slow call from eating the function's time.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from flask import Flask, current_app
+
+CONNECT_TIMEOUT_SECONDS = 2
+READ_TIMEOUT_SECONDS = 3
+MAX_ATTEMPTS = 3  # the first call and two retries, with backoff
+
+
+class AwsClients:
+    """Lazily created low-level clients for DynamoDB and SES."""
+
+    @functools.cached_property
+    def config(self) -> Any:
+        from botocore.config import Config
+
+        return Config(
+            retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
+            connect_timeout=CONNECT_TIMEOUT_SECONDS,
+            read_timeout=READ_TIMEOUT_SECONDS,
+        )
+
+    @functools.cached_property
+    def session(self) -> Any:
+        import boto3
+
+        return boto3.session.Session()
+
+    @functools.cached_property
+    def dynamodb(self) -> Any:
+        return self.session.client("dynamodb", config=self.config)
+
+    @functools.cached_property
+    def ses(self) -> Any:
+        return self.session.client("ses", config=self.config)
+
+    def warm_up(self) -> None:
+        """Create every client now."""
+        self.dynamodb
+        self.ses
+
+
+def clients() -> AwsClients:
+    return current_app.extensions["aws"]
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["aws"] = AwsClients()
+    if app.config["AWS_EAGER_INIT"]:
+        app.extensions["aws"].warm_up()

@@ -1,0 +1,286 @@
+"""``POST /contact``: a visitor's message, stored first, then the therapist alerted.
+
+Order of events for a valid message: one DynamoDB transaction stores it with
+its duplicate claim and rate-limit count, SES alerts the therapist, and one
+update records that. If SES fails the visitor still gets 201 and the retry
+function takes over; if DynamoDB fails the whole message goes by email and the
+visitor gets 202; only if both fail does the visitor get 503, asking them to
+try again. A filled honeypot is stored as spam (so that a person whose browser
+filled it by mistake is not lost) and answered like a success, unnotified.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, redirect, request
+
+from handler import aws, delivery, notification
+from handler.storage import (
+    DUPLICATE_WINDOW_SECONDS,
+    IDEMPOTENCY_WINDOW_SECONDS,
+    Duplicate,
+    MessageStore,
+    RateLimited,
+    StorageUnavailable,
+    iso_time,
+    keyed_hash,
+    new_id,
+)
+from handler.validation import TURNSTILE_FIELD, validate
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 16 * 1024
+MAX_FORM_FIELDS = 50
+USER_AGENT_MAX = 256
+SOURCE_PAGE_MAX = 512
+IDEMPOTENCY_KEY_MAX = 200
+JSON_TYPE = "application/json"
+FORM_TYPE = "application/x-www-form-urlencoded"
+TURNSTILE_TIMEOUT_SECONDS = 3
+
+bp = Blueprint("contact", __name__)
+
+
+class BadRequest(Exception):
+    """A body that cannot be read at all (400)."""
+
+
+def reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    names = [name for name, _ in pairs]
+    duplicated = sorted({name for name in names if names.count(name) > 1})
+    if duplicated:
+        raise BadRequest(f"The field '{duplicated[0][:64]}' is given more than once.")
+    return dict(pairs)
+
+
+def parse_body(body: bytes, mimetype: str) -> dict[str, Any]:
+    if mimetype == JSON_TYPE:
+        try:
+            data = json.loads(body.decode("utf-8"), object_pairs_hook=reject_duplicate_keys)
+        except UnicodeDecodeError:
+            raise BadRequest("The body is not UTF-8 text.") from None
+        except json.JSONDecodeError as error:
+            raise BadRequest(f"The body is not valid JSON ({error.msg}, at character {error.pos}).") from None
+        if not isinstance(data, dict):
+            raise BadRequest("The body must be a JSON object of fields.")
+        return data
+    try:
+        pairs = urllib.parse.parse_qsl(
+            body.decode("ascii"), keep_blank_values=True, errors="strict", max_num_fields=MAX_FORM_FIELDS
+        )
+    except UnicodeError:
+        raise BadRequest("The form is not URL-encoded UTF-8 text.") from None
+    except ValueError:
+        raise BadRequest(f"The form has more than {MAX_FORM_FIELDS} fields.") from None
+    return reject_duplicate_keys(pairs)
+
+
+def wants_html() -> bool:
+    """A browser's plain form post (no JavaScript) wants pages, not JSON."""
+    return (
+        request.mimetype == FORM_TYPE
+        and request.accept_mimetypes.best_match([JSON_TYPE, "text/html"]) == "text/html"
+    )
+
+
+def page(status: int, title: str, paragraphs: list[str]) -> Response:
+    body = "".join(f"<p>{html.escape(text)}</p>" for text in paragraphs)
+    document = (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{html.escape(title)}</title></head><body><main><h1>{html.escape(title)}</h1>{body}</main></body></html>"
+    )
+    response = Response(document, status=status, mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def failure(status: int, code: str, message: str, fields: dict[str, str] | None = None) -> Response:
+    if wants_html():
+        details = [f"{name.replace('_', ' ')}: {problem.replace('_', ' ')}" for name, problem in (fields or {}).items()]
+        return page(status, "Your message was not sent", [message, *details, "Please go back and try again."])
+    body: dict[str, Any] = {"error": code, "message": message}
+    if fields is not None:
+        body["fields"] = fields
+    response = jsonify(body)
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def received(message_id: str, status: int = 201) -> Response:
+    settings = current_app.config
+    if request.mimetype == FORM_TYPE and settings["THANK_YOU_URL"]:
+        return redirect(settings["THANK_YOU_URL"], code=303)
+    if wants_html():
+        return page(status, "Thank you", ["Your message has been received.", settings["CRISIS_NOTICE"]])
+    response = jsonify(id=message_id, status="received", notice=settings["CRISIS_NOTICE"])
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def turnstile_passes(token: Any) -> bool | None:
+    """True or False as Cloudflare answers; None when it could not be asked."""
+    settings = current_app.config
+    data = urllib.parse.urlencode({"secret": settings["TURNSTILE_SECRET"], "response": token}).encode("ascii")
+    try:
+        with urllib.request.urlopen(
+            urllib.request.Request(settings["TURNSTILE_VERIFY_URL"], data=data, method="POST"),
+            timeout=TURNSTILE_TIMEOUT_SECONDS,
+        ) as answer:
+            return bool(json.load(answer).get("success"))
+    except (OSError, ValueError, urllib.error.URLError):
+        return None
+
+
+def message_store() -> MessageStore:
+    return MessageStore(aws.clients().dynamodb, current_app.config["CONTACT_TABLE_NAME"])
+
+
+@bp.get("/contact")
+def form_settings() -> Response:
+    """What the website shows beside the form: the consent text (and its version) and the crisis notice."""
+    settings = current_app.config
+    return jsonify(
+        consent_text=settings["CONSENT_TEXT"],
+        consent_version=settings["CONSENT_VERSION"],
+        notice=settings["CRISIS_NOTICE"],
+        turnstile=bool(settings["TURNSTILE_SECRET"]),
+    )
+
+
+@bp.post("/contact")
+def submit() -> Response:
+    started = time.perf_counter()
+    settings = current_app.config
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        return failure(413, "payload_too_large", f"The message is too large: at most {MAX_BODY_BYTES // 1024} KB.")
+    if request.mimetype not in (JSON_TYPE, FORM_TYPE):
+        return failure(415, "unsupported_media_type", f"Send the form as {JSON_TYPE} or {FORM_TYPE}.")
+    idempotency_key = request.headers.get("Idempotency-Key")
+    if idempotency_key is not None and not (
+        0 < len(idempotency_key) <= IDEMPOTENCY_KEY_MAX and idempotency_key.isascii() and idempotency_key.isprintable()
+    ):
+        return failure(400, "bad_request", f"Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_MAX} visible ASCII characters.")
+    try:
+        data = parse_body(request.get_data(cache=False), request.mimetype)
+    except BadRequest as error:
+        return failure(400, "bad_request", str(error))
+
+    extra = frozenset({TURNSTILE_FIELD}) if settings["TURNSTILE_SECRET"] else frozenset()
+    fields, errors = validate(data, extra)
+    if errors:
+        names = ", ".join(sorted(errors))
+        return failure(422, "validation_failed", f"Please check these fields: {names}.", errors)
+
+    turnstile = None
+    if settings["TURNSTILE_SECRET"]:
+        token = data.get(TURNSTILE_FIELD)
+        if not isinstance(token, str) or not token:
+            return failure(422, "validation_failed", f"Please check these fields: {TURNSTILE_FIELD}.", {TURNSTILE_FIELD: "required"})
+        verdict = turnstile_passes(token)
+        if verdict is False:
+            return failure(
+                422, "validation_failed", f"Please check these fields: {TURNSTILE_FIELD}.", {TURNSTILE_FIELD: "failed"}
+            )
+        # Cloudflare unreachable: take the message, marked, rather than lose a person.
+        turnstile = "passed" if verdict else "unverified"
+
+    now = time.time()
+    secret = settings["IP_HASH_SECRET"]
+    ip_hash = keyed_hash(secret, "address", request.remote_addr or "")
+    message = {
+        "id": new_id(now),
+        "received_at": iso_time(now),
+        "name": fields["name"],
+        "email": fields["email"],
+        "phone": fields["phone"],
+        "preferred_contact": fields["preferred_contact"],
+        "message": fields["message"],
+        "consent_version": settings["CONSENT_VERSION"],
+        "ip_hash": ip_hash,
+        "user_agent": (request.user_agent.string or "")[:USER_AGENT_MAX] or None,
+        "source_page": (request.headers.get("Origin") or request.headers.get("Referer") or "")[:SOURCE_PAGE_MAX] or None,
+        "turnstile": turnstile,
+    }
+    if idempotency_key is not None:
+        claim_key, claim_window = keyed_hash(secret, "idempotency", idempotency_key), IDEMPOTENCY_WINDOW_SECONDS
+    else:
+        claim_key = keyed_hash(secret, "duplicate", fields["email"].lower(), fields["message"])
+        claim_window = DUPLICATE_WINDOW_SECONDS
+    spam = fields["honeypot_filled"]
+    store = message_store()
+    try:
+        outcome = store.record(
+            message,
+            claim_key=claim_key,
+            claim_window=claim_window,
+            rate_key=ip_hash,
+            rate_limit=settings["RATE_LIMIT_COUNT"],
+            rate_window=settings["RATE_LIMIT_WINDOW_SECONDS"],
+            retention_days=settings["RETENTION_DAYS"],
+            spam=spam,
+            now=now,
+        )
+    except StorageUnavailable:
+        return unstored(message, spam, started)
+
+    if isinstance(outcome, RateLimited):
+        log.info("contact rate limited", extra={"retry_after": outcome.retry_after})
+        response = failure(429, "rate_limited", "Too many messages from this address. Please try again later.")
+        response.headers["Retry-After"] = str(outcome.retry_after)
+        return response
+    if isinstance(outcome, Duplicate):
+        log.info("contact duplicate", extra={"message_id": outcome.message_id})
+        return received(outcome.message_id)
+    if spam:
+        log.info("contact stored as spam", extra={"message_id": message["id"]})
+        return received(message["id"])
+
+    ses = aws.clients().ses
+    sent = delivery.deliver(message, 0, store, ses, settings)
+    if settings["SEND_ACKNOWLEDGEMENT"]:
+        delivery.acknowledge(message, ses, settings)
+    log.info(
+        "contact received",
+        extra={"message_id": message["id"], "notified": sent, "duration_ms": round(1000 * (time.perf_counter() - started))},
+    )
+    return received(message["id"])
+
+
+def unstored(message: dict[str, Any], spam: bool, started: float) -> Response:
+    """DynamoDB failed: the email carries the whole message, the only copy of it."""
+    if spam:
+        log.warning("spam not stored: storage unavailable", extra={"message_id": message["id"]})
+        return received(message["id"])
+    settings = current_app.config
+    try:
+        email = notification.notification({**message, "unstored": True}, settings, full=True)
+        notification.send(aws.clients().ses, email, settings)
+    except notification.NotificationFailed as error:
+        log.critical(
+            "contact not stored and not sent: visitor asked to try again",
+            extra={"message_id": message["id"], "error_code": error.code},
+        )
+        response = failure(
+            503,
+            "unavailable",
+            "We could not receive your message just now. Nothing was saved: please try again in a few minutes.",
+        )
+        response.headers["Retry-After"] = "120"
+        return response
+    log.error("contact not stored; sent by email only", extra={"message_id": message["id"]})
+    if settings["SEND_ACKNOWLEDGEMENT"]:
+        delivery.acknowledge(message, aws.clients().ses, settings)
+    log.info("contact received", extra={"message_id": message["id"], "duration_ms": round(1000 * (time.perf_counter() - started))})
+    return received(message["id"], status=202)

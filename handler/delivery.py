@@ -1,0 +1,71 @@
+"""Getting a stored message to the therapist: send, record the outcome, schedule a retry.
+
+Used by the request that stored the message (its first attempt) and by the
+retry function (every later one), so both follow the same rules: a failed
+attempt is due again after a growing delay, and after ``NOTIFY_MAX_ATTEMPTS``
+the message is marked failed and an error is logged for the alarm to catch.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from handler import notification
+from handler.storage import MessageStore, StorageUnavailable
+
+log = logging.getLogger(__name__)
+
+FIRST_RETRY_SECONDS = 60
+LONGEST_RETRY_SECONDS = 3600
+# The alarm in template.yaml matches this text in the logs.
+PERMANENT_FAILURE = "NOTIFICATION_FAILED_PERMANENTLY"
+
+
+def retry_delay(attempts: int) -> int:
+    """Seconds before the next attempt, after ``attempts`` failed ones: 1, 2, 4 ... 60 minutes."""
+    return min(FIRST_RETRY_SECONDS * 2 ** (attempts - 1), LONGEST_RETRY_SECONDS)
+
+
+def deliver(
+    message: dict[str, Any], attempts_before: int, store: MessageStore, ses: Any, settings: dict[str, Any]
+) -> bool:
+    """One attempt to alert the therapist, with its outcome stored; True when sent."""
+    attempts = attempts_before + 1
+    try:
+        notification.send(ses, notification.notification(message, settings), settings)
+    except notification.NotificationFailed as failure:
+        if attempts >= settings["NOTIFY_MAX_ATTEMPTS"]:
+            log.error(
+                PERMANENT_FAILURE, extra={"message_id": message["id"], "attempts": attempts, "error_code": failure.code}
+            )
+            retry_at = None
+        else:
+            log.warning(
+                "notification failed; will retry",
+                extra={"message_id": message["id"], "attempts": attempts, "error_code": failure.code},
+            )
+            retry_at = time.time() + retry_delay(attempts)
+        record(store.mark_attempt_failed, message["id"], attempts, failure.code, retry_at)
+        return False
+    record(store.mark_sent, message["id"], attempts)
+    log.info("notification sent", extra={"message_id": message["id"], "attempts": attempts})
+    return True
+
+
+def record(update: Any, message_id: str, *args: Any) -> None:
+    try:
+        update(message_id, *args)
+    except StorageUnavailable:
+        # The message stays in the pending index under its lease: the retry
+        # function will see it again (and may alert twice rather than never).
+        log.error("could not record the notification outcome", extra={"message_id": message_id}, exc_info=False)
+
+
+def acknowledge(message: dict[str, Any], ses: Any, settings: dict[str, Any]) -> None:
+    """The visitor's receipt: best effort, never retried (the therapist's alert is what matters)."""
+    try:
+        notification.send(ses, notification.acknowledgement(message, settings), settings)
+    except notification.NotificationFailed as failure:
+        log.warning("acknowledgement not sent", extra={"message_id": message["id"], "error_code": failure.code})

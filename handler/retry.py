@@ -1,0 +1,53 @@
+"""The retry function: on a schedule, alert the therapist of every message still pending.
+
+A message is pending when its first alert failed, or when the function that
+stored it stopped before sending (its lease then runs out). Each run leases a
+due message with a conditional write before sending, so two runs, or a run
+and the original request, never send it together.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from flask import Flask
+
+from handler import aws, create_app, delivery
+from handler.storage import MessageStore, StorageUnavailable
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 25
+
+
+def retry_pending(app: Flask, now: float | None = None) -> dict[str, int]:
+    """One pass over the due messages; returns counts by outcome (no personal data)."""
+    counts = {"due": 0, "sent": 0, "failed": 0, "skipped": 0}
+    with app.app_context():
+        clients = aws.clients()
+        store = MessageStore(clients.dynamodb, app.config["CONTACT_TABLE_NAME"])
+        now = time.time() if now is None else now
+        for due in store.due(now, limit=BATCH_SIZE):
+            counts["due"] += 1
+            message_id = due["pk"].removeprefix("MSG#")
+            message = store.lease(message_id, due["pending_sk"], now)
+            if message is None:
+                counts["skipped"] += 1  # another run (or the request) holds it
+                continue
+            try:
+                sent = delivery.deliver(message, message.get("notify_attempts", 0), store, clients.ses, app.config)
+            except StorageUnavailable:
+                sent = False
+            counts["sent" if sent else "failed"] += 1
+    log.info("retry pass", extra=counts)
+    return counts
+
+
+app = create_app()
+
+
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, int]:
+    """The scheduled entry point that ``template.yaml`` names."""
+    return retry_pending(app)

@@ -1,0 +1,303 @@
+"""Contact messages in DynamoDB: one table, its keys designed for the access patterns.
+
+| item | pk | sk | found by |
+| --- | --- | --- | --- |
+| message | ``MSG#<id>`` | ``MSG`` | id; index ``recent`` (``recent_pk`` = ``MSG``, ``recent_sk`` = received time and id) for the newest first; index ``pending`` (sparse: only while a notification is due) for retries |
+| claim | ``CLAIM#<keyed hash>`` | ``CLAIM`` | the Idempotency-Key, or the email and message, within their window |
+| rate counter | ``RATE#<keyed hash of address>#<window>`` | ``RATE`` | the client address and the current window |
+
+A new message is written in one transaction with its claim and its rate
+counter: the claim makes a retried or raced submission give the first one's
+id, the counter caps messages per address, and all three hold or none does.
+Every item that can expire carries ``expires_at`` for DynamoDB's TTL, which
+deletes lazily, so conditions compare it with the clock too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import os
+import time
+from dataclasses import dataclass
+from typing import Any
+
+MESSAGE_SK = "MSG"
+RECENT_INDEX = "recent"
+PENDING_INDEX = "pending"
+PENDING_PARTITION = "PENDING"
+RECENT_PARTITION = "MSG"
+IDEMPOTENCY_WINDOW_SECONDS = 24 * 3600
+DUPLICATE_WINDOW_SECONDS = 600
+# A message being notified is leased for longer than a function can run
+# (timeout 10 s), so that the retry function never sends it alongside.
+NOTIFY_LEASE_SECONDS = 120
+TRANSACTION_TRIES = 3
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+NOTIFY_PENDING = "pending"
+NOTIFY_RETRYING = "retrying"
+NOTIFY_SENT = "sent"
+NOTIFY_FAILED = "failed"
+NOTIFY_SPAM = "spam"  # a filled honeypot: stored, never notified
+
+
+class StorageUnavailable(Exception):
+    """DynamoDB could not be reached or refused the call; the cause is chained."""
+
+
+@dataclass(frozen=True)
+class Recorded:
+    message_id: str
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    message_id: str
+
+
+@dataclass(frozen=True)
+class RateLimited:
+    retry_after: int
+
+
+def new_id(now: float | None = None) -> str:
+    """A ULID: 48 bits of milliseconds then 80 random bits, in Crockford base 32, so ids sort by time."""
+    millis = int((time.time() if now is None else now) * 1000)
+    value = (millis << 80) | int.from_bytes(os.urandom(10), "big")
+    return "".join(CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))
+
+
+def iso_time(moment: float) -> str:
+    """UTC, ISO 8601, to the millisecond: sorts as text."""
+    return dt.datetime.fromtimestamp(moment, dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def keyed_hash(secret: bytes, *parts: str) -> str:
+    """HMAC-SHA256 of the parts: a stable key that reveals nothing without the secret."""
+    return hmac.new(secret, "\x1f".join(parts).encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def to_attribute(value: Any) -> dict[str, Any]:
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, int):
+        return {"N": str(value)}
+    return {"S": str(value)}
+
+
+def from_attribute(attribute: dict[str, Any]) -> Any:
+    kind, value = next(iter(attribute.items()))
+    if kind == "N":
+        return int(value)
+    return value
+
+
+def to_item(fields: dict[str, Any]) -> dict[str, Any]:
+    return {name: to_attribute(value) for name, value in fields.items() if value is not None}
+
+
+def from_item(item: dict[str, Any]) -> dict[str, Any]:
+    return {name: from_attribute(attribute) for name, attribute in item.items()}
+
+
+def message_key(message_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"MSG#{message_id}"}, "sk": {"S": MESSAGE_SK}}
+
+
+def pending_sort_key(due_at: float, message_id: str) -> str:
+    return f"{iso_time(due_at)}#{message_id}"
+
+
+class MessageStore:
+    """The contact table, through a low-level DynamoDB client."""
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self.client = client
+        self.table_name = table_name
+
+    def message_item(self, message: dict[str, Any], now: float, retention_days: int, spam: bool) -> dict[str, Any]:
+        message_id = message["id"]
+        fields = {
+            "pk": f"MSG#{message_id}",
+            "sk": MESSAGE_SK,
+            "recent_pk": RECENT_PARTITION,
+            "recent_sk": f"{message['received_at']}#{message_id}",
+            **message,
+            "notify_status": NOTIFY_SPAM if spam else NOTIFY_PENDING,
+            "notify_attempts": 0,
+            "expires_at": int(now) + retention_days * 86400 if retention_days else None,
+        }
+        if not spam:
+            # In the pending index until notified: if this function dies before
+            # it sends, the retry function finds the message once the lease ends.
+            fields["pending_pk"] = PENDING_PARTITION
+            fields["pending_sk"] = pending_sort_key(now + NOTIFY_LEASE_SECONDS, message_id)
+        return to_item(fields)
+
+    def record(
+        self,
+        message: dict[str, Any],
+        *,
+        claim_key: str,
+        claim_window: int,
+        rate_key: str,
+        rate_limit: int,
+        rate_window: int,
+        retention_days: int,
+        spam: bool = False,
+        now: float | None = None,
+    ) -> Recorded | Duplicate | RateLimited:
+        """Store a new message with its claim and rate count, in one transaction."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        now = time.time() if now is None else now
+        window_start = int(now // rate_window) * rate_window
+        window_end = window_start + rate_window
+        items = [
+            {
+                "Put": {
+                    "TableName": self.table_name,
+                    "Item": self.message_item(message, now, retention_days, spam),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self.table_name,
+                    "Item": to_item(
+                        {
+                            "pk": f"CLAIM#{claim_key}",
+                            "sk": "CLAIM",
+                            "message_id": message["id"],
+                            "expires_at": int(now) + claim_window,
+                        }
+                    ),
+                    "ConditionExpression": "attribute_not_exists(pk) OR expires_at < :now",
+                    "ExpressionAttributeValues": {":now": {"N": str(int(now))}},
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                }
+            },
+            {
+                "Update": {
+                    "TableName": self.table_name,
+                    "Key": {"pk": {"S": f"RATE#{rate_key}#{window_start}"}, "sk": {"S": "RATE"}},
+                    "UpdateExpression": "ADD hits :one SET expires_at = :expires",
+                    "ConditionExpression": "attribute_not_exists(hits) OR hits < :limit",
+                    "ExpressionAttributeValues": {
+                        ":one": {"N": "1"},
+                        ":limit": {"N": str(rate_limit)},
+                        ":expires": {"N": str(window_end + 60)},
+                    },
+                }
+            },
+        ]
+        for attempt in range(TRANSACTION_TRIES):
+            try:
+                self.client.transact_write_items(TransactItems=items)
+                return Recorded(message["id"])
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "TransactionCanceledException":
+                    raise StorageUnavailable("transact_write_items failed") from error
+                reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
+                reasons += ["None"] * (3 - len(reasons))
+                if reasons[1] == "ConditionalCheckFailed":
+                    old = error.response["CancellationReasons"][1].get("Item") or {}
+                    if "message_id" in old:
+                        return Duplicate(old["message_id"]["S"])
+                if reasons[2] == "ConditionalCheckFailed":
+                    return RateLimited(retry_after=max(1, int(window_end - now)))
+                if "TransactionConflict" in reasons and attempt + 1 < TRANSACTION_TRIES:
+                    # A racing submission holds an item: once it lands, the claim decides.
+                    time.sleep(0.05 * (attempt + 1))
+                    continue
+                raise StorageUnavailable(f"transaction cancelled: {reasons}") from error
+            except BotoCoreError as error:
+                raise StorageUnavailable("transact_write_items failed") from error
+        raise StorageUnavailable("transaction kept conflicting")
+
+    def mark_sent(self, message_id: str, attempts: int, now: float | None = None) -> None:
+        """The notification went out: the message leaves the pending index."""
+        self._update(
+            message_id,
+            "SET notify_status = :sent, notify_attempts = :attempts, notified_at = :at "
+            "REMOVE pending_pk, pending_sk, last_error",
+            {":sent": NOTIFY_SENT, ":attempts": attempts, ":at": iso_time(time.time() if now is None else now)},
+        )
+
+    def mark_attempt_failed(
+        self, message_id: str, attempts: int, error_code: str, retry_at: float | None
+    ) -> None:
+        """A failed attempt: due again at ``retry_at``, or failed for good when it is None."""
+        if retry_at is None:
+            self._update(
+                message_id,
+                "SET notify_status = :failed, notify_attempts = :attempts, last_error = :error "
+                "REMOVE pending_pk, pending_sk",
+                {":failed": NOTIFY_FAILED, ":attempts": attempts, ":error": error_code},
+            )
+        else:
+            self._update(
+                message_id,
+                "SET notify_status = :retrying, notify_attempts = :attempts, last_error = :error, "
+                "pending_pk = :pending, pending_sk = :due",
+                {
+                    ":retrying": NOTIFY_RETRYING,
+                    ":attempts": attempts,
+                    ":error": error_code,
+                    ":pending": PENDING_PARTITION,
+                    ":due": pending_sort_key(retry_at, message_id),
+                },
+            )
+
+    def _update(self, message_id: str, expression: str, values: dict[str, Any]) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key=message_key(message_id),
+                UpdateExpression=expression,
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues={name: to_attribute(value) for name, value in values.items()},
+            )
+        except (BotoCoreError, ClientError) as error:
+            raise StorageUnavailable("update_item failed") from error
+
+    def due(self, now: float, limit: int = 25) -> list[dict[str, Any]]:
+        """Messages whose notification is due by ``now``, oldest due first (keys only)."""
+        response = self.client.query(
+            TableName=self.table_name,
+            IndexName=PENDING_INDEX,
+            KeyConditionExpression="pending_pk = :pending AND pending_sk <= :now",
+            ExpressionAttributeValues={":pending": {"S": PENDING_PARTITION}, ":now": {"S": iso_time(now) + "~"}},
+            Limit=limit,
+        )
+        return [from_item(item) for item in response.get("Items", [])]
+
+    def lease(self, message_id: str, seen_due: str, now: float) -> dict[str, Any] | None:
+        """Take a due message for one notification attempt; None if another run took it first."""
+        from botocore.exceptions import ClientError
+
+        try:
+            response = self.client.update_item(
+                TableName=self.table_name,
+                Key=message_key(message_id),
+                UpdateExpression="SET pending_sk = :leased",
+                ConditionExpression="pending_sk = :seen",
+                ExpressionAttributeValues={
+                    ":seen": {"S": seen_due},
+                    ":leased": {"S": pending_sort_key(now + NOTIFY_LEASE_SECONDS, message_id)},
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return None
+            raise
+        return from_item(response["Attributes"])
+
+    def get(self, message_id: str) -> dict[str, Any] | None:
+        response = self.client.get_item(TableName=self.table_name, Key=message_key(message_id), ConsistentRead=True)
+        return from_item(response["Item"]) if "Item" in response else None

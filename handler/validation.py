@@ -1,0 +1,110 @@
+"""The contact form's fields: what a visitor may send, and the code for each thing wrong.
+
+Every bad field is reported at once, as ``{field: code}``. Single-line fields
+(those that can reach a mail header) refuse every control character, line
+breaks included; the message keeps its line breaks.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+FIELDS = ("name", "email", "phone", "preferred_contact", "message", "consent", "website")
+TURNSTILE_FIELD = "cf-turnstile-response"  # the name Cloudflare's widget gives its hidden input
+NAME_MAX = 100
+MESSAGE_MAX = 5000
+PHONE_MAX = 30
+EMAIL_MAX = 254
+PHONE_PATTERN = re.compile(r"^[0-9 +().\-]+$")
+TRUE_WORDS = {"true", "on", "yes", "1"}
+# Unicode's control characters (category Cc) and the line and paragraph
+# separators, which act as line breaks in some mail and log readers.
+SINGLE_LINE_FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+MULTILINE_FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # keeps tab and line feed
+
+
+def text_field(value: Any, maximum: int, *, multiline: bool = False) -> tuple[str | None, str | None]:
+    """(cleaned value, error code)."""
+    if not isinstance(value, str):
+        return None, "invalid_type"
+    if multiline:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    if (MULTILINE_FORBIDDEN if multiline else SINGLE_LINE_FORBIDDEN).search(value):
+        return None, "control_characters"
+    value = value.strip()
+    if not value:
+        return None, "required"
+    if len(value) > maximum:
+        return None, "too_long"
+    return value, None
+
+
+def check_email(value: Any) -> tuple[str | None, str | None]:
+    cleaned, error = text_field(value, EMAIL_MAX)
+    if error:
+        return None, error
+    from email_validator import EmailNotValidError, validate_email  # imported on the first message only
+
+    try:
+        # No SMTPUTF8: the address goes into Reply-To, and SES cannot relay
+        # internationalised local parts. IDN domains are fine (sent as punycode).
+        result = validate_email(cleaned, check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError:
+        return None, "invalid_email"
+    return result.ascii_email or result.normalized, None
+
+
+def is_true(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.strip().lower() in TRUE_WORDS)
+
+
+def validate(data: dict[str, Any], allowed_extra: frozenset[str] = frozenset()) -> tuple[dict[str, Any], dict[str, str]]:
+    """Clean the submitted fields; return (fields, errors by field)."""
+    errors: dict[str, str] = {}
+    for name in data:
+        if name not in FIELDS and name not in allowed_extra:
+            errors[name[:64]] = "unknown_field"
+    fields: dict[str, Any] = {}
+
+    fields["name"], error = text_field(data.get("name"), NAME_MAX) if "name" in data else (None, "required")
+    if error:
+        errors["name"] = error
+    fields["email"], error = check_email(data["email"]) if "email" in data else (None, "required")
+    if error:
+        errors["email"] = error
+    fields["message"], error = (
+        text_field(data["message"], MESSAGE_MAX, multiline=True) if "message" in data else (None, "required")
+    )
+    if error:
+        errors["message"] = error
+
+    phone = data.get("phone")
+    fields["phone"] = None
+    if phone is not None and phone != "":
+        cleaned, error = text_field(phone, PHONE_MAX)
+        if error:
+            errors["phone"] = error
+        elif not PHONE_PATTERN.match(cleaned) or not any(char.isdigit() for char in cleaned):
+            errors["phone"] = "invalid_phone"
+        else:
+            fields["phone"] = cleaned
+
+    preferred = data.get("preferred_contact")
+    if preferred is None or preferred == "":
+        fields["preferred_contact"] = "email"
+    elif preferred in ("email", "phone"):
+        fields["preferred_contact"] = preferred
+    else:
+        errors["preferred_contact"] = "invalid_choice"
+    if fields.get("preferred_contact") == "phone" and fields["phone"] is None and "phone" not in errors:
+        errors["phone"] = "required_for_phone_contact"
+
+    if not is_true(data.get("consent")):
+        errors["consent"] = "required"
+
+    honeypot = data.get("website")
+    if honeypot is not None and not isinstance(honeypot, str):
+        errors["website"] = "invalid_type"
+    fields["honeypot_filled"] = bool(isinstance(honeypot, str) and honeypot.strip())
+    return fields, errors
