@@ -36,7 +36,10 @@ class AwsClients:
     def session(self) -> Any:
         import boto3
 
-        return boto3.session.Session()
+        # boto3's default session: its service models are loaded once per process.
+        if boto3.DEFAULT_SESSION is None:
+            boto3.setup_default_session()
+        return boto3.DEFAULT_SESSION
 
     @functools.cached_property
     def dynamodb(self) -> Any:

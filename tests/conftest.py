@@ -104,19 +104,32 @@ class EmbeddedAws:
         from moto.ses.models import ses_backends
 
         sent = ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages
-        return [email.message_from_string(m.raw_data, policy=email.policy.default) for m in sent]
+        # Parsed with plain line feeds, as a mail reader shows them.
+        return [email.message_from_string(m.raw_data.replace("\r\n", "\n"), policy=email.policy.default) for m in sent]
 
 
-@pytest.fixture
-def aws() -> Iterator[EmbeddedAws]:
+@pytest.fixture(scope="module")
+def moto_clients() -> Iterator[tuple[Any, Any]]:
+    """moto, started once per test module (starting it and making clients is the slow part)."""
     from moto import mock_aws
 
     with mock_aws():
         import boto3
 
         # Clients are created after the mock starts, so that they talk to it.
-        dynamodb = boto3.client("dynamodb", region_name=REGION)
-        ses = boto3.client("ses", region_name=REGION)
-        create_contact_table(dynamodb, TABLE)
-        ses.verify_email_identity(EmailAddress=SENDER)
-        yield EmbeddedAws(dynamodb=dynamodb, ses=ses)
+        yield boto3.client("dynamodb", region_name=REGION), boto3.client("ses", region_name=REGION)
+
+
+@pytest.fixture
+def aws(moto_clients: tuple[Any, Any]) -> EmbeddedAws:
+    """A fresh contact table built from template.yaml, and an SES with only the sender verified."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    dynamodb, ses = moto_clients
+    if TABLE in dynamodb.list_tables()["TableNames"]:
+        dynamodb.delete_table(TableName=TABLE)
+    create_contact_table(dynamodb, TABLE)
+    ses_backends[DEFAULT_ACCOUNT_ID][REGION].reset()
+    ses.verify_email_identity(EmailAddress=SENDER)
+    return EmbeddedAws(dynamodb=dynamodb, ses=ses)

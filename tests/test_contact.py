@@ -1,0 +1,471 @@
+"""``POST /contact`` through the Lambda entry point, on moto's DynamoDB and SES."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.header
+import hashlib
+import hmac
+import json
+import time
+
+import pytest
+from apigw import SHAPES, event, json_body, response_header
+from contact_helpers import VALID, VISITOR_IP, attribute, aws_clients, post_form, post_json
+from conftest import IP_HASH_SECRET, SENDER, THERAPIST, WEBSITE_ORIGIN
+
+
+@pytest.fixture
+def contact(aws, make_handler):
+    return make_handler()
+
+
+def test_a_valid_message_is_stored_then_the_therapist_is_alerted(aws, contact) -> None:
+    before = time.time()
+    result = post_json(contact, VALID, headers={"User-Agent": "TestBrowser/1.0"})
+    assert result["statusCode"] == 201
+    body = json_body(result)
+    assert body["status"] == "received" and body["notice"].startswith("This form is not monitored for emergencies")
+    assert "988" in body["notice"] and "911" in body["notice"]
+    (item,) = aws.messages()
+    assert attribute(item, "id") == body["id"] and len(body["id"]) == 26
+    for field in ("name", "email", "phone", "preferred_contact", "message"):
+        assert attribute(item, field) == VALID[field]
+    received = dt.datetime.fromisoformat(attribute(item, "received_at").replace("Z", "+00:00"))
+    assert before - 1 <= received.timestamp() <= time.time() + 1
+    assert attribute(item, "received_at").endswith("Z")
+    assert attribute(item, "notify_status") == "sent" and attribute(item, "notify_attempts") == 1
+    assert "pending_pk" not in item
+    assert attribute(item, "user_agent") == "TestBrowser/1.0"
+    assert attribute(item, "source_page") == WEBSITE_ORIGIN
+    assert len(attribute(item, "consent_version")) == 12
+    expected_hash = hmac.new(IP_HASH_SECRET.encode(), f"address\x1f{VISITOR_IP}".encode(), hashlib.sha256).hexdigest()
+    assert attribute(item, "ip_hash") == expected_hash
+    (alert,) = aws.emails()
+    assert alert["To"] == THERAPIST
+    assert [a.addr_spec for a in alert["From"].addresses] == [SENDER]
+    assert [a.addr_spec for a in alert["Reply-To"].addresses] == [VALID["email"]]
+    assert alert["Subject"] == "New enquiry from Alex Example"
+    text = alert.get_body(("plain",)).get_content()
+    assert VALID["message"] in text and body["id"] in text and VALID["phone"] in text
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_every_event_shape_can_post(aws, contact, shape: str) -> None:
+    result = post_json(contact, VALID, shape=shape)
+    assert result["statusCode"] == 201
+    assert len(aws.messages()) == 1
+
+
+def test_the_form_settings_name_the_consent_text_and_its_version(contact) -> None:
+    body = json_body(contact(event("GET", "/contact"), None))
+    assert body["consent_text"].startswith("I understand that this form is not for emergencies")
+    assert body["consent_version"] == hashlib.sha256(body["consent_text"].encode()).hexdigest()[:12]
+    assert body["turnstile"] is False
+
+
+def test_the_consent_version_follows_the_configured_text(aws, make_handler) -> None:
+    handler = make_handler(CONSENT_TEXT="I have read the practice's privacy notice.")
+    post_json(handler, VALID)
+    expected = hashlib.sha256(b"I have read the practice's privacy notice.").hexdigest()[:12]
+    assert attribute(aws.messages()[0], "consent_version") == expected
+
+
+# A plain HTML form, no JavaScript.
+
+
+def test_a_plain_form_post_is_decoded_from_base64_and_thanked(aws, contact) -> None:
+    result = post_form(contact, VALID)
+    assert result["statusCode"] == 201
+    assert response_header(result, "Content-Type").startswith("text/html")
+    assert "Thank you" in result["body"] and "988" in result["body"]
+    (item,) = aws.messages()
+    assert attribute(item, "message") == VALID["message"]
+    assert len(aws.emails()) == 1
+
+
+def test_a_form_post_redirects_to_the_thank_you_page(aws, make_handler) -> None:
+    handler = make_handler(THANK_YOU_URL=f"{WEBSITE_ORIGIN}/thank-you")
+    result = post_form(handler, VALID)
+    assert result["statusCode"] == 303
+    assert response_header(result, "Location") == f"{WEBSITE_ORIGIN}/thank-you"
+    assert len(aws.messages()) == 1
+
+
+def test_a_thank_you_url_elsewhere_is_refused_at_start_up(make_handler) -> None:
+    from handler.config import ConfigError
+
+    with pytest.raises(ConfigError, match="THANK_YOU_URL"):
+        make_handler(THANK_YOU_URL="https://evil.example/phish")
+
+
+def test_a_form_post_with_errors_gets_a_page_naming_them(aws, contact) -> None:
+    result = post_form(contact, {**VALID, "email": "not-an-address"})
+    assert result["statusCode"] == 422
+    assert response_header(result, "Content-Type").startswith("text/html")
+    assert "email: invalid email" in result["body"]
+    assert aws.messages() == []
+
+
+# Field rules.
+
+LONG = "x" * 101
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"name": None}, {"name": "required"}),
+        ({"name": ""}, {"name": "required"}),
+        ({"name": "   "}, {"name": "required"}),
+        ({"name": LONG}, {"name": "too_long"}),
+        ({"name": 42}, {"name": "invalid_type"}),
+        ({"name": ["Alex"]}, {"name": "invalid_type"}),
+        ({"name": {"first": "Alex"}}, {"name": "invalid_type"}),
+        ({"name": "Alex\r\nBcc: victim@example.com"}, {"name": "control_characters"}),
+        ({"name": "Alex\nExample"}, {"name": "control_characters"}),
+        ({"name": "Alex\x00"}, {"name": "control_characters"}),
+        ({"name": "Alex\u2028Example"}, {"name": "control_characters"}),
+        ({"name": "Alex\x85"}, {"name": "control_characters"}),
+        ({"email": None}, {"email": "required"}),
+        ({"email": "alex"}, {"email": "invalid_email"}),
+        ({"email": "alex@"}, {"email": "invalid_email"}),
+        ({"email": "alex@localhost"}, {"email": "invalid_email"}),
+        ({"email": "alex@example.org\r\nBcc: victim@example.com"}, {"email": "control_characters"}),
+        ({"email": "Alex <alex@example.org>"}, {"email": "invalid_email"}),
+        ({"email": "alex@example.org, eve@example.com"}, {"email": "invalid_email"}),
+        ({"email": "zoë@example.org"}, {"email": "invalid_email"}),
+        ({"email": "a" * 250 + "@example.org"}, {"email": "too_long"}),
+        ({"phone": "call me"}, {"phone": "invalid_phone"}),
+        ({"phone": "+1 555 0100 ext. 7"}, {"phone": "invalid_phone"}),
+        ({"phone": "1" * 31}, {"phone": "too_long"}),
+        ({"phone": "()-"}, {"phone": "invalid_phone"}),
+        ({"phone": "555\r\n0100"}, {"phone": "control_characters"}),
+        ({"phone": None, "preferred_contact": "phone"}, {"phone": "required_for_phone_contact"}),
+        ({"preferred_contact": "carrier pigeon"}, {"preferred_contact": "invalid_choice"}),
+        ({"message": None}, {"message": "required"}),
+        ({"message": " \n "}, {"message": "required"}),
+        ({"message": "x" * 5001}, {"message": "too_long"}),
+        ({"message": "bell\x07"}, {"message": "control_characters"}),
+        ({"consent": None}, {"consent": "required"}),
+        ({"consent": False}, {"consent": "required"}),
+        ({"consent": "no"}, {"consent": "required"}),
+        ({"website": 7}, {"website": "invalid_type"}),
+        ({"subject": "Hi"}, {"subject": "unknown_field"}),
+        ({"is_admin": True, "notify_status": "sent"}, {"is_admin": "unknown_field", "notify_status": "unknown_field"}),
+    ],
+)
+def test_each_field_rule_gives_a_422_naming_the_field(aws, contact, change: dict, expected: dict) -> None:
+    fields = {key: value for key, value in {**VALID, **change}.items() if value is not None}
+    result = post_json(contact, fields)
+    assert result["statusCode"] == 422
+    body = json_body(result)
+    assert body["error"] == "validation_failed"
+    assert body["fields"] == expected
+    for name in expected:
+        assert name in body["message"]
+    assert aws.items() == [] and aws.emails() == []
+
+
+def test_every_bad_field_is_named_at_once(aws, contact) -> None:
+    result = post_json(contact, {"name": "", "email": "nope", "message": "", "extra": 1})
+    assert json_body(result)["fields"] == {
+        "name": "required",
+        "email": "invalid_email",
+        "message": "required",
+        "consent": "required",
+        "extra": "unknown_field",
+    }
+
+
+@pytest.mark.parametrize(
+    ("change", "stored"),
+    [
+        ({"name": "x" * 100}, {"name": "x" * 100}),
+        ({"name": "  Alex  "}, {"name": "Alex"}),
+        ({"message": "x" * 5000}, {"message": "x" * 5000}),
+        ({"message": "line one\r\nline two\rline three\n\tindented"}, {"message": "line one\nline two\nline three\n\tindented"}),
+        ({"email": "Alex@Example.ORG"}, {"email": "Alex@example.org"}),
+        ({"email": "alex@bücher.example"}, {"email": "alex@xn--bcher-kva.example"}),
+        ({"phone": "", "preferred_contact": ""}, {"preferred_contact": "email"}),
+        ({"phone": "020 7946 0018", "preferred_contact": "phone"}, {"phone": "020 7946 0018", "preferred_contact": "phone"}),
+        ({"consent": "true"}, {}),
+        ({"website": ""}, {}),
+    ],
+)
+def test_valid_variations_are_stored_cleaned(aws, contact, change: dict, stored: dict) -> None:
+    result = post_json(contact, {**VALID, **change})
+    assert result["statusCode"] == 201, json_body(result)
+    (item,) = aws.messages()
+    for field, value in stored.items():
+        assert attribute(item, field) == value
+
+
+def test_an_absent_phone_is_not_stored(aws, contact) -> None:
+    post_json(contact, {key: value for key, value in VALID.items() if key != "phone"})
+    assert "phone" not in aws.messages()[0]
+
+
+# Bodies that cannot be read.
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "error"),
+    [
+        ('{"name": "Alex",', "application/json", 400, "bad_request"),
+        ("[1, 2]", "application/json", 400, "bad_request"),
+        ('"just a string"', "application/json", 400, "bad_request"),
+        ('{"name": "A", "name": "B"}', "application/json", 400, "bad_request"),
+        ("name=A&name=B", "application/x-www-form-urlencoded", 400, "bad_request"),
+        ("name=%FF%FE", "application/x-www-form-urlencoded", 400, "bad_request"),
+        ("hello", "text/plain", 415, "unsupported_media_type"),
+        ("--x\r\n", "multipart/form-data; boundary=x", 415, "unsupported_media_type"),
+        ("{}", "application/xml", 415, "unsupported_media_type"),
+    ],
+)
+def test_unreadable_bodies_get_clear_errors(aws, contact, body: str, content_type: str, status: int, error: str) -> None:
+    result = contact(event("POST", "/contact", headers={"Content-Type": content_type}, body=body), None)
+    assert result["statusCode"] == status
+    assert json_body(result)["error"] == error and json_body(result)["message"]
+    assert aws.items() == []
+
+
+def test_a_body_that_is_not_utf8_is_a_400(aws, contact) -> None:
+    raw = b'{"name": "\xff\xfe"}'
+    result = contact(
+        event("POST", "/contact", headers={"Content-Type": "application/json"}, body=raw, base64_body=True), None
+    )
+    assert result["statusCode"] == 400 and "UTF-8" in json_body(result)["message"]
+
+
+def test_no_content_type_is_a_415(aws, contact) -> None:
+    result = contact(event("POST", "/contact", body="{}"), None)
+    assert result["statusCode"] == 415
+
+
+def test_a_body_over_16_kb_is_a_413(aws, contact) -> None:
+    result = post_json(contact, {**VALID, "message": "x" * 17000})
+    assert result["statusCode"] == 413
+    assert json_body(result)["error"] == "payload_too_large"
+    assert aws.items() == []
+
+
+def test_a_json_charset_parameter_is_accepted(aws, contact) -> None:
+    result = post_json(contact, VALID, headers={"Content-Type": "application/json; charset=utf-8"})
+    assert result["statusCode"] == 201
+
+
+# Unicode and header injection.
+
+
+def test_a_unicode_name_survives_storage_and_the_subject(aws, contact) -> None:
+    name = "Zoë Ærø 😊"
+    post_json(contact, {**VALID, "name": name})
+    assert attribute(aws.messages()[0], "name") == name
+    (alert,) = aws.emails()
+    raw_subject = alert.get("Subject").__str__()
+    assert raw_subject == f"New enquiry from {name}"
+    # On the wire the subject is RFC 2047 encoded ASCII.
+    wire = alert.as_string().split("Subject:", 1)[1].split("\n", 1)[0]
+    assert wire.isascii() and "=?utf-8?" in wire.lower()
+    decoded = "".join(
+        part.decode(charset or "ascii") if isinstance(part, bytes) else part
+        for part, charset in email.header.decode_header(wire.strip())
+    )
+    assert decoded == f"New enquiry from {name}"
+    assert alert["Reply-To"].addresses[0].display_name == name
+
+
+def test_a_name_shaped_like_an_address_cannot_redirect_replies(aws, contact) -> None:
+    name = 'Eve "Boss" <eve@evil.example>, mallory@evil.example'
+    assert post_json(contact, {**VALID, "name": name})["statusCode"] == 201
+    (alert,) = aws.emails()
+    assert [a.addr_spec for a in alert["Reply-To"].addresses] == [VALID["email"]]
+    assert [a.addr_spec for a in alert["To"].addresses] == [THERAPIST]
+    assert alert.get_all("Bcc") is None and alert.get_all("Cc") is None
+
+
+def test_html_in_a_message_is_escaped_in_the_email(aws, contact) -> None:
+    post_json(contact, {**VALID, "name": "<b>Alex</b>", "message": "<script>alert(1)</script> & more"})
+    html_part = aws.emails()[0].get_body(("html",)).get_content()
+    assert "<script>" not in html_part and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in html_part
+    assert "&lt;b&gt;Alex&lt;/b&gt;" in html_part
+
+
+# What the email carries.
+
+
+def test_minimal_detail_keeps_health_details_out_of_email(aws, make_handler) -> None:
+    handler = make_handler(NOTIFY_DETAIL="minimal")
+    body = json_body(post_json(handler, {**VALID, "preferred_contact": "phone"}))
+    (alert,) = aws.emails()
+    everything = alert.as_string()
+    for private in (VALID["message"].split("\n")[1], VALID["phone"]):
+        assert private not in everything
+    text = alert.get_body(("plain",)).get_content()
+    assert body["id"] in text and VALID["name"] in text and "Prefers: Phone" in text and "Received:" in text
+    # Still one click to reply.
+    assert [a.addr_spec for a in alert["Reply-To"].addresses] == [VALID["email"]]
+
+
+def test_the_received_time_is_in_the_practice_time_zone(aws, make_handler) -> None:
+    handler = make_handler(PRACTICE_TIMEZONE="America/New_York")
+    post_json(handler, VALID)
+    text = aws.emails()[0].get_body(("plain",)).get_content()
+    assert "EST" in text or "EDT" in text
+
+
+def test_several_notify_addresses_all_get_the_alert(aws, make_handler) -> None:
+    handler = make_handler(NOTIFY_EMAIL="one@practice.example, two@practice.example")
+    post_json(handler, VALID)
+    (alert,) = aws.emails()
+    assert [a.addr_spec for a in alert["To"].addresses] == ["one@practice.example", "two@practice.example"]
+
+
+def test_the_acknowledgement_is_off_by_default_and_never_repeats_the_message(aws, make_handler) -> None:
+    post_json(make_handler(), VALID)
+    assert len(aws.emails()) == 1
+    post_json(make_handler(SEND_ACKNOWLEDGEMENT="true"), {**VALID, "message": "A different message entirely."})
+    acknowledgement = aws.emails()[-1]
+    assert [a.addr_spec for a in acknowledgement["To"].addresses] == [VALID["email"]]
+    text = acknowledgement.get_body(("plain",)).get_content()
+    assert "A different message entirely." not in acknowledgement.as_string()
+    assert "988" in text and "not monitored for emergencies" in text
+
+
+# Spam and abuse.
+
+
+def test_a_filled_honeypot_looks_like_success_is_stored_as_spam_and_alerts_nobody(aws, contact) -> None:
+    result = post_json(contact, {**VALID, "website": "http://spam.example"})
+    assert result["statusCode"] == 201
+    body = json_body(result)
+    assert set(body) == {"id", "status", "notice"} and body["status"] == "received"
+    (item,) = aws.messages()
+    assert attribute(item, "notify_status") == "spam" and "pending_pk" not in item
+    assert aws.emails() == []
+
+
+def test_the_rate_limit_holds_per_client_address_whatever_x_forwarded_for_says(aws, contact) -> None:
+    for number in range(5):
+        forged = {"X-Forwarded-For": f"10.0.0.{number}, {VISITOR_IP}"}
+        result = post_json(contact, {**VALID, "message": f"Message {number}"}, headers=forged)
+        assert result["statusCode"] == 201
+    limited = post_json(contact, {**VALID, "message": "Message 6"}, headers={"X-Forwarded-For": "10.9.9.9"})
+    assert limited["statusCode"] == 429
+    assert json_body(limited)["error"] == "rate_limited"
+    assert 0 < int(response_header(limited, "Retry-After")) <= 600
+    assert len(aws.messages()) == 5 and len(aws.emails()) == 5
+    other = post_json(contact, {**VALID, "message": "From elsewhere"}, source_ip="198.51.100.9")
+    assert other["statusCode"] == 201
+
+
+def test_the_rate_limit_is_configurable(aws, make_handler) -> None:
+    handler = make_handler(RATE_LIMIT_COUNT="1")
+    assert post_json(handler, VALID)["statusCode"] == 201
+    assert post_json(handler, {**VALID, "message": "again"})["statusCode"] == 429
+
+
+# Duplicates.
+
+
+def test_the_same_idempotency_key_gives_the_same_id_one_item_one_email(aws, contact) -> None:
+    headers = {"Idempotency-Key": "form-7f3a"}
+    first = json_body(post_json(contact, VALID, headers=headers))
+    second = post_json(contact, {**VALID, "message": "edited on retry"}, headers=headers)
+    assert second["statusCode"] == 201 and json_body(second)["id"] == first["id"]
+    assert len(aws.messages()) == 1 and len(aws.emails()) == 1
+
+
+def test_the_same_email_and_message_within_ten_minutes_is_one_message(aws, contact) -> None:
+    first = json_body(post_json(contact, VALID))
+    again = json_body(post_json(contact, {**VALID, "email": "ALEX@example.org", "name": "Alex E."}))
+    assert again["id"] == first["id"]
+    different = json_body(post_json(contact, {**VALID, "message": "Something else"}))
+    assert different["id"] != first["id"]
+    assert len(aws.messages()) == 2 and len(aws.emails()) == 2
+
+
+def test_a_bad_idempotency_key_is_a_400(aws, contact) -> None:
+    for key in ("x" * 201, "caf\u00e9"):
+        result = post_json(contact, VALID, headers={"Idempotency-Key": key})
+        assert result["statusCode"] == 400
+    assert aws.items() == []
+
+
+# Retention.
+
+
+def test_messages_expire_after_the_retention_period(aws, contact) -> None:
+    post_json(contact, VALID)
+    item = aws.messages()[0]
+    received = dt.datetime.fromisoformat(attribute(item, "received_at").replace("Z", "+00:00")).timestamp()
+    assert abs(attribute(item, "expires_at") - (received + 365 * 86400)) < 2
+    ttl = aws.dynamodb.describe_time_to_live(TableName="contact-messages")["TimeToLiveDescription"]
+    assert ttl["AttributeName"] == "expires_at" and ttl["TimeToLiveStatus"] == "ENABLED"
+    for item in aws.items():
+        assert "expires_at" in item  # claims and rate counters expire too
+
+
+def test_retention_zero_keeps_messages_forever(aws, make_handler) -> None:
+    post_json(make_handler(RETENTION_DAYS="0"), VALID)
+    assert "expires_at" not in aws.messages()[0]
+
+
+def test_the_client_address_is_never_stored(aws, contact) -> None:
+    post_json(contact, VALID, headers={"X-Forwarded-For": f"10.1.2.3, {VISITOR_IP}"})
+    post_json(contact, {**VALID, "message": "spam", "website": "x"})
+    stored = json.dumps(aws.items())
+    assert VISITOR_IP not in stored and "10.1.2.3" not in stored
+
+
+# Cost of the happy path.
+
+
+def test_the_happy_path_makes_at_most_three_aws_calls(aws, contact) -> None:
+    calls: list[str] = []
+    clients = aws_clients()
+    for client in (clients.dynamodb, clients.ses):
+        client.meta.events.register("before-call", lambda model, **_: calls.append(model.name))
+    assert post_json(contact, VALID)["statusCode"] == 201
+    assert calls == ["TransactWriteItems", "SendRawEmail", "UpdateItem"]
+
+
+def test_serving_content_creates_no_aws_client(contact) -> None:
+    import sys
+
+    contact(event("GET", "/articles"), None)
+    assert "dynamodb" not in vars(aws_clients()) and "ses" not in vars(aws_clients())
+    assert "handler.main" in sys.modules
+
+
+def test_eager_init_creates_the_clients_at_start_up(aws, make_handler) -> None:
+    make_handler(AWS_EAGER_INIT="true")
+    assert "dynamodb" in vars(aws_clients()) and "ses" in vars(aws_clients())
+
+
+# CORS for the form.
+
+
+def test_the_website_may_post_with_an_idempotency_key(contact) -> None:
+    preflight = event(
+        "OPTIONS",
+        "/contact",
+        headers={
+            "Origin": WEBSITE_ORIGIN,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type,idempotency-key",
+        },
+    )
+    result = contact(preflight, None)
+    assert result["statusCode"] == 200
+    assert response_header(result, "Access-Control-Allow-Origin") == WEBSITE_ORIGIN
+    assert "POST" in response_header(result, "Access-Control-Allow-Methods")
+    allowed = response_header(result, "Access-Control-Allow-Headers").lower()
+    assert "content-type" in allowed and "idempotency-key" in allowed
+
+
+def test_get_contact_is_not_a_submission(aws, contact) -> None:
+    assert contact(event("GET", "/contact"), None)["statusCode"] == 200
+    assert contact(event("PUT", "/contact", body="{}"), None)["statusCode"] == 405
+    assert aws.items() == []
