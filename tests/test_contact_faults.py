@@ -1,0 +1,237 @@
+"""Nothing lost: SES failing, DynamoDB failing, both, racing retries, and the retry function."""
+
+from __future__ import annotations
+
+import importlib
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from apigw import json_body, response_header
+from botocore.stub import Stubber
+from contact_helpers import VALID, attribute, aws_clients, current_app, post_json
+from conftest import SENDER
+
+from handler.storage import iso_time
+
+
+@pytest.fixture
+def contact(aws, make_handler):
+    return make_handler()
+
+
+def unverify_sender(aws) -> None:
+    """moto rejects mail from an unverified identity with MessageRejected, as SES does."""
+    aws.ses.delete_identity(Identity=SENDER)
+
+
+def make_due_now(aws, message_id: str) -> None:
+    """Time passing: move the message's next attempt into the past."""
+    aws.dynamodb.update_item(
+        TableName="contact-messages",
+        Key={"pk": {"S": f"MSG#{message_id}"}, "sk": {"S": "MSG"}},
+        UpdateExpression="SET pending_sk = :due",
+        ExpressionAttributeValues={":due": {"S": f"{iso_time(time.time() - 1)}#{message_id}"}},
+    )
+
+
+def retry_entry_point():
+    """``handler.retry.lambda_handler``, imported afresh under the test's environment."""
+    import handler.retry
+
+    return importlib.reload(handler.retry).lambda_handler
+
+
+SCHEDULED_EVENT = {
+    "version": "0",
+    "id": "b7e2a1c4-3f6d-4e8a-9b1c-2d3e4f5a6b7c",
+    "detail-type": "Scheduled Event",
+    "source": "aws.scheduler",
+    "account": "123456789012",
+    "time": "2026-11-26T05:00:00Z",
+    "region": "us-east-1",
+    "resources": ["arn:aws:scheduler:us-east-1:123456789012:schedule/default/retry"],
+    "detail": {},
+}
+
+
+def test_ses_failing_still_answers_201_and_records_the_failure(aws, contact) -> None:
+    unverify_sender(aws)
+    result = post_json(contact, VALID)
+    assert result["statusCode"] == 201
+    (item,) = aws.messages()
+    assert attribute(item, "notify_status") == "retrying"
+    assert attribute(item, "notify_attempts") == 1
+    assert attribute(item, "last_error") == "MessageRejected"
+    assert attribute(item, "pending_pk") == "PENDING"
+    assert aws.emails() == []
+
+
+def test_the_retry_function_sends_it_once_ses_is_back(aws, contact) -> None:
+    unverify_sender(aws)
+    message_id = json_body(post_json(contact, VALID))["id"]
+    retry = retry_entry_point()
+    # Not yet due: the first retry waits a minute.
+    assert retry(SCHEDULED_EVENT, None) == {"due": 0, "sent": 0, "failed": 0, "skipped": 0}
+    make_due_now(aws, message_id)
+    assert retry(SCHEDULED_EVENT, None)["failed"] == 1  # SES still down
+    item = aws.messages()[0]
+    assert attribute(item, "notify_attempts") == 2 and attribute(item, "notify_status") == "retrying"
+    aws.ses.verify_email_identity(EmailAddress=SENDER)
+    make_due_now(aws, message_id)
+    assert retry(SCHEDULED_EVENT, None) == {"due": 1, "sent": 1, "failed": 0, "skipped": 0}
+    item = aws.messages()[0]
+    assert attribute(item, "notify_status") == "sent" and attribute(item, "notify_attempts") == 3
+    assert "pending_pk" not in item
+    (alert,) = aws.emails()
+    assert message_id in alert.get_body(("plain",)).get_content()
+    # Nothing left to do: a later run sends nothing twice.
+    assert retry(SCHEDULED_EVENT, None)["due"] == 0
+    assert len(aws.emails()) == 1
+
+
+def test_after_the_last_attempt_the_message_is_marked_failed_and_an_error_logged(aws, make_handler, caplog) -> None:
+    handler = make_handler(NOTIFY_MAX_ATTEMPTS="2")
+    unverify_sender(aws)
+    message_id = json_body(post_json(handler, VALID))["id"]
+    make_due_now(aws, message_id)
+    with caplog.at_level("INFO"):
+        assert retry_entry_point()(SCHEDULED_EVENT, None)["failed"] == 1
+    item = aws.messages()[0]
+    assert attribute(item, "notify_status") == "failed" and attribute(item, "notify_attempts") == 2
+    assert "pending_pk" not in item
+    errors = [r for r in caplog.records if r.levelname == "ERROR" and r.getMessage() == "NOTIFICATION_FAILED_PERMANENTLY"]
+    assert len(errors) == 1 and errors[0].message_id == message_id
+
+
+def test_a_crash_between_storing_and_notifying_is_caught_by_the_retry(aws, contact, monkeypatch) -> None:
+    """The function dies right after the transaction: the message waits under its lease, then is sent."""
+    from handler import delivery
+
+    def crash(*args, **kwargs):
+        raise SystemExit("the function was stopped")
+
+    with monkeypatch.context() as patched, pytest.raises(SystemExit):
+        patched.setattr(delivery, "deliver", crash)
+        post_json(contact, VALID)
+    (item,) = aws.messages()
+    assert attribute(item, "notify_status") == "pending" and aws.emails() == []
+    retry = retry_entry_point()
+    assert retry(SCHEDULED_EVENT, None)["due"] == 0  # the lease has not run out yet
+    make_due_now(aws, attribute(item, "id"))
+    assert retry(SCHEDULED_EVENT, None)["sent"] == 1
+    assert len(aws.emails()) == 1
+
+
+def test_ses_throttling_is_retried_later(aws, contact) -> None:
+    ses = aws_clients().ses
+    with Stubber(ses) as stub:
+        for _ in range(3):
+            stub.add_client_error("send_raw_email", service_error_code="Throttling", http_status_code=400)
+        assert post_json(contact, VALID)["statusCode"] == 201
+    item = aws.messages()[0]
+    assert attribute(item, "last_error") == "Throttling" and attribute(item, "notify_status") == "retrying"
+
+
+def test_dynamodb_throttling_sends_the_whole_message_by_email_and_answers_202(aws, make_handler) -> None:
+    handler = make_handler(NOTIFY_DETAIL="minimal")  # the fallback email is full regardless
+    with Stubber(aws_clients().dynamodb) as stub:
+        for _ in range(3):
+            stub.add_client_error(
+                "transact_write_items", service_error_code="ProvisionedThroughputExceededException", http_status_code=400
+            )
+        result = post_json(handler, VALID)
+    assert result["statusCode"] == 202
+    body = json_body(result)
+    assert body["status"] == "received" and body["id"]
+    assert aws.items() == []
+    (alert,) = aws.emails()
+    text = alert.get_body(("plain",)).get_content()
+    assert VALID["message"] in text and VALID["email"] in text and body["id"] in text
+    assert "could not be saved" in text
+
+
+def test_dynamodb_and_ses_both_failing_is_a_503_asking_to_try_again(aws, contact) -> None:
+    unverify_sender(aws)
+    with Stubber(aws_clients().dynamodb) as stub:
+        for _ in range(3):
+            stub.add_client_error("transact_write_items", service_error_code="InternalServerError", http_status_code=500)
+        result = post_json(contact, VALID)
+    assert result["statusCode"] == 503
+    body = json_body(result)
+    assert body["error"] == "unavailable" and "try again" in body["message"]
+    assert response_header(result, "Retry-After")
+    assert aws.items() == [] and aws.emails() == []
+
+
+def test_a_transaction_conflict_is_tried_again(aws, contact) -> None:
+    """DynamoDB cancels a transaction that races another on the same item; moto cannot, so Stubber does."""
+    conflict = {"CancellationReasons": [{"Code": "None"}, {"Code": "TransactionConflict"}, {"Code": "None"}]}
+    with Stubber(aws_clients().dynamodb) as stub:
+        stub.add_client_error(
+            "transact_write_items",
+            service_error_code="TransactionCanceledException",
+            http_status_code=400,
+            modeled_fields=conflict,
+        )
+        stub.add_response("transact_write_items", {})
+        stub.add_response("update_item", {})
+        result = post_json(contact, VALID)
+        stub.assert_no_pending_responses()
+    assert result["statusCode"] == 201
+    assert len(aws.emails()) == 1
+
+
+@pytest.fixture
+def serialised_moto(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """DynamoDB applies each request atomically; moto under threads does not. Give moto a lock,
+    so that racing requests meet the same guarantees they would in AWS."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    lock = threading.RLock()
+    for name in ("transact_write_items", "put_item", "update_item", "get_item", "query", "scan"):
+        original = getattr(DynamoDBBackend, name)
+
+        def locked(self, *args, __original=original, **kwargs):
+            with lock:
+                return __original(self, *args, **kwargs)
+
+        monkeypatch.setattr(DynamoDBBackend, name, locked)
+    yield
+
+
+def test_racing_retries_with_one_idempotency_key_store_and_send_once(aws, contact, serialised_moto) -> None:
+    current_app()  # built before the threads start
+    results: list[dict] = []
+    barrier = threading.Barrier(8)
+
+    def submit() -> None:
+        barrier.wait()
+        results.append(post_json(contact, VALID, headers={"Idempotency-Key": "double-click-1"}))
+
+    threads = [threading.Thread(target=submit) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [r["statusCode"] for r in results] == [201] * 8
+    assert len({json_body(r)["id"] for r in results}) == 1
+    assert len(aws.messages()) == 1 and len(aws.emails()) == 1
+
+
+def test_racing_retries_without_a_key_store_and_send_once(aws, contact, serialised_moto) -> None:
+    results: list[dict] = []
+    barrier = threading.Barrier(6)
+
+    def submit() -> None:
+        barrier.wait()
+        results.append(post_json(contact, VALID))
+
+    threads = [threading.Thread(target=submit) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len({json_body(r)["id"] for r in results}) == 1
+    assert len(aws.messages()) == 1 and len(aws.emails()) == 1

@@ -1,0 +1,132 @@
+"""No personal data in the logs, in any contact scenario; and the optional Turnstile check."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from urllib.parse import parse_qs
+
+import pytest
+from apigw import event, json_body
+from botocore.stub import Stubber
+from contact_helpers import VALID, VISITOR_IP, attribute, aws_clients, post_form, post_json
+from conftest import SENDER
+from test_contact_faults import SCHEDULED_EVENT, make_due_now, retry_entry_point
+
+SECRET_VALUES = {
+    "name": "Quentin Zyxwvut",
+    "email": "quentin.zyxwvut@example.org",
+    "phone": "+44 7700 900123",
+    "message": "My private worry is about Xylophonic dreams.\nSecond line of the secret.",
+}
+PERSONAL = [*SECRET_VALUES.values(), "quentin.zyxwvut", "Zyxwvut", "Xylophonic", "7700 900123", VISITOR_IP]
+
+
+def everything_logged(records: list[logging.LogRecord], printed: str) -> str:
+    parts = [printed]
+    for record in records:
+        parts.append(record.getMessage())
+        parts.extend(repr(value) for value in vars(record).values())
+    return "\n".join(parts)
+
+
+def test_no_contact_scenario_logs_personal_data(aws, make_handler, caplog, capfd) -> None:
+    caplog.set_level(logging.DEBUG)
+    fields = {**VALID, **SECRET_VALUES, "preferred_contact": "phone"}
+    handler = make_handler(SEND_ACKNOWLEDGEMENT="true", RATE_LIMIT_COUNT="3")
+
+    assert post_json(handler, fields)["statusCode"] == 201  # stored and sent
+    assert post_json(handler, fields)["statusCode"] == 201  # a duplicate
+    assert post_form(handler, {**fields, "message": SECRET_VALUES["message"] + " (form)"})["statusCode"] == 201
+    bad = {**fields, "email": SECRET_VALUES["email"] + "\r\nBcc: x@example.com", "name": SECRET_VALUES["name"] * 9}
+    assert post_json(handler, bad)["statusCode"] == 422
+    assert post_json(handler, {**fields, "surname": SECRET_VALUES["name"]})["statusCode"] == 422
+    broken = event("POST", "/contact", headers={"Content-Type": "application/json"}, body='{"name": "' + SECRET_VALUES["name"])
+    assert handler(broken, None)["statusCode"] == 400
+    assert post_json(handler, {**fields, "website": "x", "message": "spam " + SECRET_VALUES["message"]})["statusCode"] == 201
+    assert post_json(handler, {**fields, "message": "limited " + SECRET_VALUES["message"]})["statusCode"] == 429
+
+    aws.ses.delete_identity(Identity=SENDER)  # SES down
+    failing = json_body(post_json(handler, {**fields, "message": "ses down " + SECRET_VALUES["message"]}, source_ip="198.51.100.1"))
+    with Stubber(aws_clients().dynamodb) as stub:  # and DynamoDB too
+        for _ in range(3):
+            stub.add_client_error("transact_write_items", service_error_code="ThrottlingException", http_status_code=400)
+        assert post_json(handler, fields, source_ip="198.51.100.2")["statusCode"] == 503
+    aws.ses.verify_email_identity(EmailAddress=SENDER)
+    with Stubber(aws_clients().dynamodb) as stub:  # DynamoDB alone
+        for _ in range(3):
+            stub.add_client_error("transact_write_items", service_error_code="ThrottlingException", http_status_code=400)
+        assert post_json(handler, fields, source_ip="198.51.100.3")["statusCode"] == 202
+    make_due_now(aws, failing["id"])
+    assert retry_entry_point()(SCHEDULED_EVENT, None)["sent"] == 1
+
+    logged = everything_logged(caplog.records, "".join(capfd.readouterr()))
+    assert caplog.records, "the scenarios should have logged ids and outcomes"
+    assert failing["id"] in logged
+    for value in PERSONAL:
+        assert value not in logged, value
+
+
+# Cloudflare Turnstile, answered by a server on 127.0.0.1.
+
+
+class TurnstileStub(BaseHTTPRequestHandler):
+    verdicts: dict[str, bool] = {}
+    seen: list[dict[str, list[str]]] = []
+
+    def do_POST(self) -> None:
+        form = parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode())
+        self.seen.append(form)
+        body = json.dumps({"success": self.verdicts.get(form["response"][0], False)}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def turnstile() -> Iterator[str]:
+    server = HTTPServer(("127.0.0.1", 0), TurnstileStub)
+    TurnstileStub.verdicts = {"good-token": True, "bad-token": False}
+    TurnstileStub.seen = []
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/siteverify"
+    server.shutdown()
+    server.server_close()
+
+
+def test_turnstile_passes_and_the_message_is_stored(aws, make_handler, turnstile) -> None:
+    handler = make_handler(TURNSTILE_SECRET="ts-secret", TURNSTILE_VERIFY_URL=turnstile)
+    result = post_json(handler, {**VALID, "cf-turnstile-response": "good-token"})
+    assert result["statusCode"] == 201
+    assert TurnstileStub.seen == [{"secret": ["ts-secret"], "response": ["good-token"]}]
+    (item,) = aws.messages()
+    assert attribute(item, "turnstile") == "passed"
+    assert "cf-turnstile-response" not in item
+
+
+def test_turnstile_failing_or_missing_is_a_422(aws, make_handler, turnstile) -> None:
+    handler = make_handler(TURNSTILE_SECRET="ts-secret", TURNSTILE_VERIFY_URL=turnstile)
+    failed = post_json(handler, {**VALID, "cf-turnstile-response": "bad-token"})
+    assert failed["statusCode"] == 422 and json_body(failed)["fields"] == {"cf-turnstile-response": "failed"}
+    missing = post_json(handler, VALID)
+    assert missing["statusCode"] == 422 and json_body(missing)["fields"] == {"cf-turnstile-response": "required"}
+    assert aws.items() == [] and aws.emails() == []
+
+
+def test_turnstile_unreachable_takes_the_message_marked_unverified(aws, make_handler) -> None:
+    handler = make_handler(TURNSTILE_SECRET="ts-secret", TURNSTILE_VERIFY_URL="http://127.0.0.1:9/siteverify")
+    assert post_json(handler, {**VALID, "cf-turnstile-response": "any"})["statusCode"] == 201
+    assert attribute(aws.messages()[0], "turnstile") == "unverified"
+    assert len(aws.emails()) == 1
+
+
+def test_without_a_turnstile_secret_its_field_is_unknown(aws, make_handler) -> None:
+    result = post_json(make_handler(), {**VALID, "cf-turnstile-response": "token"})
+    assert json_body(result)["fields"] == {"cf-turnstile-response": "unknown_field"}
