@@ -266,7 +266,7 @@ def unstored(message: dict[str, Any], spam: bool, started: float) -> Response:
     settings = current_app.config
     try:
         email = notification.notification({**message, "unstored": True}, settings, full=True)
-        notification.send(aws.clients().ses, email, settings)
+        notification.send(aws.clients().ses, email, settings["NOTIFY_EMAILS"], settings)
     except notification.NotificationFailed as error:
         log.critical(
             "contact not stored and not sent: visitor asked to try again",

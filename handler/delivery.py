@@ -34,7 +34,7 @@ def deliver(
     """One attempt to alert the therapist, with its outcome stored; True when sent."""
     attempts = attempts_before + 1
     try:
-        notification.send(ses, notification.notification(message, settings), settings)
+        notification.send(ses, notification.notification(message, settings), settings["NOTIFY_EMAILS"], settings)
     except notification.NotificationFailed as failure:
         if attempts >= settings["NOTIFY_MAX_ATTEMPTS"]:
             log.error(
@@ -66,6 +66,6 @@ def record(update: Any, message_id: str, *args: Any) -> None:
 def acknowledge(message: dict[str, Any], ses: Any, settings: dict[str, Any]) -> None:
     """The visitor's receipt: best effort, never retried (the therapist's alert is what matters)."""
     try:
-        notification.send(ses, notification.acknowledgement(message, settings), settings)
+        notification.send(ses, notification.acknowledgement(message, settings), [message["email"]], settings)
     except notification.NotificationFailed as failure:
         log.warning("acknowledgement not sent", extra={"message_id": message["id"], "error_code": failure.code})
