@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import argparse
 import base64
+import email
+import email.policy
 import importlib
+import json
 import logging
 import os
 import sys
@@ -97,12 +100,41 @@ def to_response(result: dict[str, Any]) -> Response:
     return response
 
 
+def outbox() -> list[dict[str, Any]]:
+    """The emails moto's SES has "sent", newest first: what the therapist would receive."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    sent = ses_backends[DEFAULT_ACCOUNT_ID][os.environ["AWS_DEFAULT_REGION"]].sent_messages
+    emails = []
+    for raw in reversed(sent):
+        parsed = email.message_from_string(raw.raw_data.replace("\r\n", "\n"), policy=email.policy.default)
+        text, html = parsed.get_body(("plain",)), parsed.get_body(("html",))
+        emails.append(
+            {
+                "ses_message_id": raw.id,
+                "from": str(parsed["From"]),
+                "to": [str(address) for address in parsed["To"].addresses],
+                "reply_to": str(parsed["Reply-To"]) if parsed["Reply-To"] else None,
+                "subject": str(parsed["Subject"]),
+                "date": str(parsed["Date"]),
+                "text": text.get_content() if text else None,
+                "html": html.get_content() if html else None,
+            }
+        )
+    return emails
+
+
 def gateway(lambda_handler: LambdaHandler) -> Callable[..., Iterable[bytes]]:
-    """A WSGI app that plays API Gateway in front of ``lambda_handler``."""
+    """A WSGI app that plays API Gateway in front of ``lambda_handler``, plus the local-only pages."""
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         started = time.perf_counter()
         request = Request(environ)
+        if request.path == "/dev/outbox" and request.method == "GET":
+            # Local only: it lives here, in infra/, never in the function's package.
+            local = Response(json.dumps({"emails": outbox()}, ensure_ascii=False), mimetype="application/json")
+            return local(environ, start_response)
         result = lambda_handler(to_event(request), None)
         # Method, path and status only: no client address, no query, no body.
         print(f"{request.method} {request.path} {result['statusCode']} {1000 * (time.perf_counter() - started):.1f} ms")
@@ -187,6 +219,8 @@ def main(argv: list[str]) -> int:
     print(f"Serving the API at {base} (Ctrl-C stops); moto's AWS at {stack.aws_url}")
     for path in ("/health", "/articles", "/articles/what-is-psychodynamic-therapy", "/feed.json", "/feed.xml"):
         print(f"  {base}{path}")
+    print(f"  {base}/contact  (POST a message; GET shows the consent text)")
+    print(f"  {base}/dev/outbox  (the emails SES would have sent, newest first; local only)")
     try:
         threading.Event().wait()
     except KeyboardInterrupt:

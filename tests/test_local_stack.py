@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -59,3 +60,43 @@ def test_the_request_log_names_no_client_address(base_url: str, capsys: pytest.C
     printed = capsys.readouterr()
     assert "GET /health 200" in printed.out
     assert "127.0.0.1" not in printed.out + printed.err and "someone" not in printed.out + printed.err
+
+
+def test_a_contact_message_posted_over_http_reaches_the_outbox(base_url: str) -> None:
+    fields = {
+        "name": "Zoë Ærø 😊",
+        "email": "zoe@example.org",
+        "message": "I would like to book a first session.\nWeekday evenings suit me.",
+        "consent": True,
+    }
+    request = urllib.request.Request(
+        base_url + "/contact",
+        data=json.dumps(fields).encode(),
+        headers={"Content-Type": "application/json", "Origin": WEBSITE_ORIGIN},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 201
+        message_id = json.load(response)["id"]
+    with urllib.request.urlopen(base_url + "/dev/outbox", timeout=10) as response:
+        emails = json.load(response)["emails"]
+    (alert,) = [e for e in emails if message_id in (e["text"] or "")]
+    assert alert["subject"] == "New enquiry from Zoë Ærø 😊"
+    assert alert["to"] == ["therapist@practice.example"]
+    assert "zoe@example.org" in alert["reply_to"]
+    assert "Weekday evenings suit me." in alert["text"]
+
+
+def test_a_plain_form_post_over_http_is_thanked(base_url: str) -> None:
+    form = urllib.parse.urlencode(
+        {"name": "Sam", "email": "sam@example.org", "message": "Hello from a form without JavaScript.", "consent": "on"}
+    ).encode()
+    request = urllib.request.Request(
+        base_url + "/contact",
+        data=form,
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": "text/html"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 201
+        assert "Thank you" in response.read().decode()
