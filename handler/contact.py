@@ -46,6 +46,8 @@ IDEMPOTENCY_KEY_MAX = 200
 JSON_TYPE = "application/json"
 FORM_TYPE = "application/x-www-form-urlencoded"
 TURNSTILE_TIMEOUT_SECONDS = 3
+# Logged when DynamoDB and SES both failed: nothing kept, the visitor asked to try again.
+CONTACT_NOT_RECEIVED = "CONTACT_NOT_RECEIVED"
 
 bp = Blueprint("contact", __name__)
 
@@ -268,8 +270,9 @@ def unstored(message: dict[str, Any], spam: bool, started: float) -> Response:
         email = notification.notification({**message, "unstored": True}, settings, full=True)
         notification.send(aws.clients().ses, email, settings["NOTIFY_EMAILS"], settings)
     except notification.NotificationFailed as error:
+        # The alarm in template.yaml matches this text in the logs.
         log.critical(
-            "contact not stored and not sent: visitor asked to try again",
+            CONTACT_NOT_RECEIVED,
             extra={"message_id": message["id"], "error_code": error.code},
         )
         response = failure(

@@ -19,7 +19,7 @@ import datetime as dt
 import html
 import secrets
 from email.header import Header
-from email.utils import formataddr, formatdate, make_msgid
+from email.utils import formataddr, formatdate
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -70,7 +70,9 @@ def new_email(
         *([f"Reply-To: {reply_to}"] if reply_to else []),
         f"Subject: {header_text(single_line(subject))}",
         f"Date: {formatdate(usegmt=True)}",
-        f"Message-ID: {make_msgid(domain=settings['SENDER_EMAIL'].rsplit('@', 1)[1])}",
+        # From the OS's randomness, not the random module's: after a SnapStart
+        # restore every instance would share the snapshot's generator state.
+        f"Message-ID: <{secrets.token_hex(16)}@{settings['SENDER_EMAIL'].rsplit('@', 1)[1]}>",
         "MIME-Version: 1.0",
         f'Content-Type: multipart/alternative; boundary="{boundary}"',
     ]
