@@ -5,6 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 PORT ?= 3000
+SEED ?= 0
 
 .PHONY: install content package run test bench lint clean
 
@@ -22,7 +23,7 @@ package: $(INSTALLED)
 	$(PY) -m infra.package build/function
 
 run: content
-	$(PY) -m infra.local_stack --port $(PORT)
+	$(PY) -m infra.local_stack --port $(PORT) --seed-messages $(SEED)
 
 test: package
 	$(PY) -m pytest

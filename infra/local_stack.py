@@ -40,6 +40,13 @@ from infra.aws_template import create_contact_table
 
 ROOT = Path(__file__).resolve().parent.parent
 TEXT_TYPES = ("application/json", "text/")
+# The example website page (examples/), served at the API's own origin.
+EXAMPLE_FILES = {"/": ("index.html", "text/html"), "/practice.js": ("practice.js", "text/javascript")}
+SAMPLE_MESSAGES = [
+    ("Sam Rivera", "sam@example.org", "Hello, I am looking for a therapist for anxiety. Do you have evening slots?"),
+    ("Zoë Ærø", "zoe@example.org", "Bonjour! I would like to know more about psychodynamic therapy.\nMerci."),
+    ("Alex Kim", "alex@example.org", "Could we talk about fees and availability? Phone is best.", ),
+]
 
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -131,10 +138,15 @@ def gateway(lambda_handler: LambdaHandler) -> Callable[..., Iterable[bytes]]:
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         started = time.perf_counter()
         request = Request(environ)
+        # Local only: these live here, in infra/, never in the function's package.
         if request.path == "/dev/outbox" and request.method == "GET":
-            # Local only: it lives here, in infra/, never in the function's package.
             local = Response(json.dumps({"emails": outbox()}, ensure_ascii=False), mimetype="application/json")
             return local(environ, start_response)
+        if request.path in EXAMPLE_FILES and request.method == "GET":
+            name, mimetype = EXAMPLE_FILES[request.path]
+            page = Response((ROOT / "examples" / name).read_bytes(), mimetype=mimetype)
+            page.headers["Cache-Control"] = "no-store"
+            return page(environ, start_response)
         result = lambda_handler(to_event(request), None)
         # Method, path and status only: no client address, no query, no body.
         print(f"{request.method} {request.path} {result['statusCode']} {1000 * (time.perf_counter() - started):.1f} ms")
@@ -209,14 +221,28 @@ def start(host: str = "127.0.0.1", port: int = 3000, environ: dict[str, str] | N
     return LocalStack(api=api, aws=aws, aws_url=aws_url)
 
 
+def seed_messages(base_url: str, count: int) -> None:
+    """Post sample messages over HTTP, as a visitor would, so the outbox has something to show."""
+    for number in range(count):
+        name, address, text = SAMPLE_MESSAGES[number % len(SAMPLE_MESSAGES)]
+        body = json.dumps({"name": name, "email": address, "message": f"{text} (sample {number + 1})", "consent": True})
+        request = urllib.request.Request(
+            f"{base_url}/contact", data=body.encode(), headers={"Content-Type": "application/json"}, method="POST"
+        )
+        urllib.request.urlopen(request, timeout=10).read()
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
+    parser.add_argument("--seed-messages", type=int, default=0, metavar="N", help="post N sample messages at start")
     args = parser.parse_args(argv)
     stack = start(args.host, args.port)
     base = stack.url
+    seed_messages(base, args.seed_messages)
     print(f"Serving the API at {base} (Ctrl-C stops); moto's AWS at {stack.aws_url}")
+    print(f"  {base}/  (an example page: the article, and the contact form with and without JavaScript)")
     for path in ("/health", "/articles", "/articles/what-is-psychodynamic-therapy", "/feed.json", "/feed.xml"):
         print(f"  {base}{path}")
     print(f"  {base}/contact  (POST a message; GET shows the consent text)")

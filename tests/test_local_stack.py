@@ -100,3 +100,19 @@ def test_a_plain_form_post_over_http_is_thanked(base_url: str) -> None:
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status == 201
         assert "Thank you" in response.read().decode()
+
+
+def test_the_example_page_and_its_module_are_served(base_url: str) -> None:
+    with urllib.request.urlopen(base_url + "/", timeout=10) as response:
+        page = response.read().decode()
+        assert response.headers["Content-Type"].startswith("text/html")
+    assert 'from "./practice.js"' in page and 'action="/contact"' in page
+    with urllib.request.urlopen(base_url + "/practice.js", timeout=10) as response:
+        assert "export function attachContactForm" in response.read().decode()
+
+
+def test_sample_messages_can_be_seeded(base_url: str) -> None:
+    local_stack.seed_messages(base_url, 2)
+    with urllib.request.urlopen(base_url + "/dev/outbox", timeout=10) as response:
+        subjects = [e["subject"] for e in json.load(response)["emails"]]
+    assert subjects[:2] == ["New enquiry from Zoë Ærø", "New enquiry from Sam Rivera"]
