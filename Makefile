@@ -38,6 +38,9 @@ clean:
 	rm -rf build .aws-sam
 
 # `sam build` runs these (Metadata: BuildMethod: makefile): both functions
-# are the same package with different handlers.
+# are the same package with different handlers. The stamp changes the code's
+# hash on every build, so that every deploy publishes a new version of the
+# API function (AutoPublishAlias) and new parameter values reach its alias.
 build-ApiFunction build-RetryFunction: package
 	cp -R build/function/. "$(ARTIFACTS_DIR)"
+	date -u +%Y-%m-%dT%H:%M:%SZ > "$(ARTIFACTS_DIR)/build-stamp.txt"

@@ -34,7 +34,7 @@ from handler.storage import (
     keyed_hash,
     new_id,
 )
-from handler.validation import TURNSTILE_FIELD, validate
+from handler.validation import TURNSTILE_FIELD, TURNSTILE_TOKEN_MAX, validate
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +72,9 @@ def parse_body(body: bytes, mimetype: str) -> dict[str, Any]:
             raise BadRequest("The body is not UTF-8 text.") from None
         except json.JSONDecodeError as error:
             raise BadRequest(f"The body is not valid JSON ({error.msg}, at character {error.pos}).") from None
+        except (ValueError, RecursionError):
+            # Nesting too deep for the parser, or an integer too long to convert.
+            raise BadRequest("The body is not a JSON object of fields.") from None
         if not isinstance(data, dict):
             raise BadRequest("The body must be a JSON object of fields.")
         return data
@@ -188,7 +191,7 @@ def submit() -> Response:
     turnstile = None
     if settings["TURNSTILE_SECRET"]:
         token = data.get(TURNSTILE_FIELD)
-        if not isinstance(token, str) or not token:
+        if not (isinstance(token, str) and 0 < len(token) <= TURNSTILE_TOKEN_MAX and token.isascii()):
             return failure(422, "validation_failed", f"Please check these fields: {TURNSTILE_FIELD}.", {TURNSTILE_FIELD: "required"})
         verdict = turnstile_passes(token)
         if verdict is False:
@@ -215,11 +218,11 @@ def submit() -> Response:
         "source_page": (request.headers.get("Origin") or request.headers.get("Referer") or "")[:SOURCE_PAGE_MAX] or None,
         "turnstile": turnstile,
     }
+    content_hash = keyed_hash(secret, "duplicate", fields["email"].lower(), fields["message"])
     if idempotency_key is not None:
         claim_key, claim_window = keyed_hash(secret, "idempotency", idempotency_key), IDEMPOTENCY_WINDOW_SECONDS
     else:
-        claim_key = keyed_hash(secret, "duplicate", fields["email"].lower(), fields["message"])
-        claim_window = DUPLICATE_WINDOW_SECONDS
+        claim_key, claim_window = content_hash, DUPLICATE_WINDOW_SECONDS
     spam = fields["honeypot_filled"]
     store = message_store()
     try:
@@ -227,6 +230,7 @@ def submit() -> Response:
             message,
             claim_key=claim_key,
             claim_window=claim_window,
+            content_hash=content_hash,
             rate_key=ip_hash,
             rate_limit=settings["RATE_LIMIT_COUNT"],
             rate_window=settings["RATE_LIMIT_WINDOW_SECONDS"],
@@ -243,6 +247,13 @@ def submit() -> Response:
         response.headers["Retry-After"] = str(outcome.retry_after)
         return response
     if isinstance(outcome, Duplicate):
+        if not outcome.same_content:
+            log.info("idempotency key reused for another message", extra={"message_id": outcome.message_id})
+            return failure(
+                409,
+                "idempotency_key_reused",
+                "This Idempotency-Key was already used for a different message: send it with a new key.",
+            )
         log.info("contact duplicate", extra={"message_id": outcome.message_id})
         return received(outcome.message_id)
     if spam:

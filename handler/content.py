@@ -15,6 +15,7 @@ import functools
 import hashlib
 import json
 import math
+import re
 import time
 from collections.abc import Callable
 from email.utils import format_datetime
@@ -30,6 +31,9 @@ FEED_SIZE = 20
 DEFAULT_LIMIT = 15
 MAX_LIMIT = 100
 MAX_SLUG_LENGTH = 200
+# The compiler's slug rule; anything else is not looked up on disk at all.
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+MAX_PAGE_DIGITS = 6
 
 Body = tuple[str, bytes]  # (ETag, response body)
 
@@ -168,7 +172,13 @@ def positive_int(name: str, default: int, maximum: int | None = None) -> int:
     raw = request.args.get(name)
     if raw is None:
         return default
-    if not raw.isascii() or not raw.isdigit() or int(raw) < 1 or (maximum is not None and int(raw) > maximum):
+    if (
+        not raw.isascii()
+        or not raw.isdigit()
+        or len(raw) > MAX_PAGE_DIGITS
+        or int(raw) < 1
+        or (maximum is not None and int(raw) > maximum)
+    ):
         bound = f" from 1 to {maximum}" if maximum else " of 1 or more"
         abort(400, description=f"'{name}' must be a whole number{bound}.")
     return int(raw)
@@ -184,9 +194,10 @@ def list_articles() -> Response:
 
 @bp.get("/articles/<slug>")
 def get_article(slug: str) -> Response:
-    found = store().article_body(slug) if len(slug) <= MAX_SLUG_LENGTH else None
+    found = store().article_body(slug) if len(slug) <= MAX_SLUG_LENGTH and SLUG.fullmatch(slug) else None
     if found is None:
-        abort(404, description=f"No published article has the slug '{slug[:MAX_SLUG_LENGTH]}'.")
+        shown = slug[:MAX_SLUG_LENGTH].encode("utf-8", "replace").decode("utf-8")
+        abort(404, description=f"No published article has the slug '{shown}'.")
     return cacheable(found, "application/json")
 
 

@@ -10,6 +10,10 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
 
+# The alarm in template.yaml matches this text in the logs: a Flask 500 is
+# an answer, not a Lambda error, so the Errors metric would not see it.
+UNHANDLED_ERROR = "UNHANDLED_ERROR"
+
 
 def error_response(status: int, code: str, message: str) -> Response:
     response = jsonify(error=code, message=message)
@@ -34,7 +38,7 @@ def handle_http_error(exc: HTTPException) -> Response:
 
 def handle_unexpected(exc: Exception) -> Response:
     # The type only: a message or a traceback can hold what a visitor sent.
-    log.error("unhandled error", extra={"error_type": type(exc).__name__})
+    log.error(UNHANDLED_ERROR, extra={"error_type": type(exc).__name__})
     return error_response(500, "internal_error", InternalServerError.description)
 
 

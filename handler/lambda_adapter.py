@@ -47,6 +47,13 @@ class Request:
 
     @classmethod
     def from_event(cls, event: dict[str, Any]) -> Request:
+        try:
+            return cls._read(event)
+        except (KeyError, TypeError, AttributeError):
+            raise ValueError("not an API Gateway or Lambda function URL event") from None
+
+    @classmethod
+    def _read(cls, event: dict[str, Any]) -> Request:
         context = event.get("requestContext") or {}
         if event.get("version") == "2.0":
             http = context["http"]

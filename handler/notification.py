@@ -45,14 +45,22 @@ def single_line(value: str) -> str:
     return value
 
 
+def needs_encoding(value: str) -> bool:
+    # Text that already looks like an encoded word is encoded again, so that a
+    # visitor cannot make a mail reader decode their name into something else.
+    return not value.isascii() or "=?" in value
+
+
 def header_text(value: str) -> str:
-    """A header's value in ASCII: RFC 2047 words where needed, folded lines joined by CRLF."""
-    encoded = value if value.isascii() else Header(value, "utf-8").encode()
-    return encoded.replace("\n", "\r\n")
+    """A header's value in ASCII: RFC 2047 words (75 characters at most) where needed, folded with CRLF."""
+    return Header(value, "utf-8").encode(linesep="\r\n") if needs_encoding(value) else value
 
 
 def address(name: str, addr_spec: str) -> str:
-    return header_text(formataddr((single_line(name), single_line(addr_spec)), charset="utf-8"))
+    single_line(addr_spec)
+    if needs_encoding(single_line(name)):
+        return f"{header_text(name)} <{addr_spec}>"
+    return formataddr((name, addr_spec))
 
 
 def quoted_printable(text: str) -> str:

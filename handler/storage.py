@@ -55,6 +55,7 @@ class Recorded:
 @dataclass(frozen=True)
 class Duplicate:
     message_id: str
+    same_content: bool = True  # False: an Idempotency-Key reused for another message
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,7 @@ class MessageStore:
         *,
         claim_key: str,
         claim_window: int,
+        content_hash: str,
         rate_key: str,
         rate_limit: int,
         rate_window: int,
@@ -171,6 +173,7 @@ class MessageStore:
                             "pk": f"CLAIM#{claim_key}",
                             "sk": "CLAIM",
                             "message_id": message["id"],
+                            "content_hash": content_hash,
                             "expires_at": int(now) + claim_window,
                         }
                     ),
@@ -195,7 +198,9 @@ class MessageStore:
         ]
         for attempt in range(TRANSACTION_TRIES):
             try:
-                self.client.transact_write_items(TransactItems=items)
+                # The token makes botocore's own retry of a committed transaction
+                # (its answer lost to a timeout) succeed again instead of failing.
+                self.client.transact_write_items(TransactItems=items, ClientRequestToken=message["id"])
                 return Recorded(message["id"])
             except ClientError as error:
                 if error.response["Error"]["Code"] != "TransactionCanceledException":
@@ -204,8 +209,12 @@ class MessageStore:
                 reasons += ["None"] * (3 - len(reasons))
                 if reasons[1] == "ConditionalCheckFailed":
                     old = error.response["CancellationReasons"][1].get("Item") or {}
+                    if old.get("message_id", {}).get("S") == message["id"]:
+                        # Our own claim: an earlier try of this very transaction committed.
+                        return Recorded(message["id"])
                     if "message_id" in old:
-                        return Duplicate(old["message_id"]["S"])
+                        same = old.get("content_hash", {}).get("S") == content_hash
+                        return Duplicate(old["message_id"]["S"], same_content=same)
                 if reasons[2] == "ConditionalCheckFailed":
                     return RateLimited(retry_after=max(1, int(window_end - now)))
                 if "TransactionConflict" in reasons and attempt + 1 < TRANSACTION_TRIES:

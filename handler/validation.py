@@ -12,16 +12,19 @@ from typing import Any
 
 FIELDS = ("name", "email", "phone", "preferred_contact", "message", "consent", "website")
 TURNSTILE_FIELD = "cf-turnstile-response"  # the name Cloudflare's widget gives its hidden input
+TURNSTILE_TOKEN_MAX = 2048
 NAME_MAX = 100
 MESSAGE_MAX = 5000
 PHONE_MAX = 30
 EMAIL_MAX = 254
 PHONE_PATTERN = re.compile(r"^[0-9 +().\-]+$")
 TRUE_WORDS = {"true", "on", "yes", "1"}
-# Unicode's control characters (category Cc) and the line and paragraph
-# separators, which act as line breaks in some mail and log readers.
-SINGLE_LINE_FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-MULTILINE_FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # keeps tab and line feed
+# Unicode's control characters (category Cc), the line and paragraph
+# separators, which act as line breaks in some mail and log readers, and lone
+# surrogates (JSON can spell them, "\ud800", but they are not text: they
+# cannot be encoded as UTF-8 to be stored, hashed or mailed).
+SINGLE_LINE_FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+MULTILINE_FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")  # keeps tab and line feed
 
 
 def text_field(value: Any, maximum: int, *, multiline: bool = False) -> tuple[str | None, str | None]:
@@ -64,7 +67,8 @@ def validate(data: dict[str, Any], allowed_extra: frozenset[str] = frozenset()) 
     errors: dict[str, str] = {}
     for name in data:
         if name not in FIELDS and name not in allowed_extra:
-            errors[name[:64]] = "unknown_field"
+            # Named in the answer, so made safe to encode: no lone surrogates, at most 64 characters.
+            errors[SINGLE_LINE_FORBIDDEN.sub("?", name[:64])] = "unknown_field"
     fields: dict[str, Any] = {}
 
     fields["name"], error = text_field(data.get("name"), NAME_MAX) if "name" in data else (None, "required")

@@ -13,7 +13,7 @@ import copy
 import json
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode
+from urllib.parse import parse_qsl, quote, unquote, urlencode
 
 EVENTS = Path(__file__).parent / "events"
 SHAPES = ("rest_api_v1", "http_api_v1", "http_api_v2", "function_url")
@@ -32,8 +32,13 @@ def event(
     body: str | bytes | None = None,
     base64_body: bool = False,
     source_ip: str | None = None,
+    raw_path: str | None = None,
 ) -> dict[str, Any]:
-    """An event of ``shape`` for one request. ``query`` is a raw query string."""
+    """An event of ``shape`` for one request. ``query`` is a raw query string;
+    ``raw_path``, when given, is the path exactly as the client sent it
+    (percent-encoded), and ``path`` is ignored."""
+    if raw_path is not None:
+        path = unquote(raw_path)
     data = copy.deepcopy(_templates[shape])
     pairs = list(headers.items() if isinstance(headers, dict) else headers or [])
     raw_body: str | None
@@ -63,9 +68,9 @@ def event(
         if source_ip:
             context["identity"]["sourceIp"] = source_ip
     else:
-        data["rawPath"] = quote(path)
+        data["rawPath"] = raw_path if raw_path is not None else quote(path)
         context["http"]["method"] = method
-        context["http"]["path"] = quote(path)
+        context["http"]["path"] = data["rawPath"]
         data["rawQueryString"] = query
         multi_query = grouped(parse_qsl(query, keep_blank_values=True))
         if multi_query:

@@ -238,6 +238,36 @@ def test_a_body_that_is_not_utf8_is_a_400(aws, contact) -> None:
     assert result["statusCode"] == 400 and "UTF-8" in json_body(result)["message"]
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        "[" * 16000,
+        '{"name": ' + "1" * 5000 + "}",
+        '{"a": ' * 2000 + "1" + "}" * 2000,
+    ],
+)
+def test_json_the_parser_cannot_take_is_a_400(aws, contact, body: str) -> None:
+    result = contact(event("POST", "/contact", headers={"Content-Type": "application/json"}, body=body), None)
+    assert result["statusCode"] == 400 and json_body(result)["error"] == "bad_request"
+
+
+@pytest.mark.parametrize("field", ["name", "email", "phone", "message"])
+def test_a_lone_surrogate_is_refused(aws, contact, field: str) -> None:
+    body = json.dumps({**VALID, field: "Al\ud800ex"})  # JSON can spell it; it is not text
+    assert "\\ud800" in body
+    result = contact(event("POST", "/contact", headers={"Content-Type": "application/json"}, body=body), None)
+    assert result["statusCode"] == 422
+    assert json_body(result)["fields"] == {field: "control_characters"}
+    assert aws.items() == []
+
+
+def test_a_lone_surrogate_in_a_field_name_is_answered(aws, contact) -> None:
+    body = '{"na\\udc00me": "x", "name": "Alex", "email": "alex@example.org", "message": "m", "consent": true}'
+    result = contact(event("POST", "/contact", headers={"Content-Type": "application/json"}, body=body), None)
+    assert result["statusCode"] == 422
+    assert json_body(result)["fields"] == {"na?me": "unknown_field"}
+
+
 def test_no_content_type_is_a_415(aws, contact) -> None:
     result = contact(event("POST", "/contact", body="{}"), None)
     assert result["statusCode"] == 415
@@ -372,9 +402,20 @@ def test_the_rate_limit_is_configurable(aws, make_handler) -> None:
 def test_the_same_idempotency_key_gives_the_same_id_one_item_one_email(aws, contact) -> None:
     headers = {"Idempotency-Key": "form-7f3a"}
     first = json_body(post_json(contact, VALID, headers=headers))
-    second = post_json(contact, {**VALID, "message": "edited on retry"}, headers=headers)
+    second = post_json(contact, {**VALID, "name": "Alex E."}, headers=headers)
     assert second["statusCode"] == 201 and json_body(second)["id"] == first["id"]
     assert len(aws.messages()) == 1 and len(aws.emails()) == 1
+
+
+def test_an_idempotency_key_reused_for_another_message_is_refused_not_swallowed(aws, contact) -> None:
+    headers = {"Idempotency-Key": "page-load-1"}
+    post_json(contact, VALID, headers=headers)
+    other = post_json(contact, {**VALID, "message": "A second, different message."}, headers=headers)
+    assert other["statusCode"] == 409
+    assert json_body(other)["error"] == "idempotency_key_reused"
+    assert len(aws.messages()) == 1
+    fresh = post_json(contact, {**VALID, "message": "A second, different message."}, headers={"Idempotency-Key": "page-load-2"})
+    assert fresh["statusCode"] == 201 and len(aws.messages()) == 2
 
 
 def test_the_same_email_and_message_within_ten_minutes_is_one_message(aws, contact) -> None:

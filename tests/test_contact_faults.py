@@ -235,3 +235,56 @@ def test_racing_retries_without_a_key_store_and_send_once(aws, contact, serialis
         thread.join()
     assert len({json_body(r)["id"] for r in results}) == 1
     assert len(aws.messages()) == 1 and len(aws.emails()) == 1
+
+
+def conflict_error(stub: Stubber) -> None:
+    stub.add_client_error(
+        "transact_write_items",
+        service_error_code="TransactionCanceledException",
+        http_status_code=400,
+        modeled_fields={"CancellationReasons": [{"Code": "None"}, {"Code": "TransactionConflict"}, {"Code": "None"}]},
+    )
+
+
+def test_conflicts_that_never_clear_fall_back_to_email(aws, contact) -> None:
+    with Stubber(aws_clients().dynamodb) as stub:
+        for _ in range(3):
+            conflict_error(stub)
+        result = post_json(contact, VALID)
+        stub.assert_no_pending_responses()
+    assert result["statusCode"] == 202
+    assert VALID["message"] in aws.emails()[0].get_body(("plain",)).get_content()
+
+
+def test_a_transaction_whose_answer_was_lost_counts_as_stored(aws) -> None:
+    """botocore retried a transaction that had committed: its own claim is in the way. That is
+    success, not a duplicate, or the alert would wait for the retry function."""
+    from handler.storage import MessageStore, Recorded, new_id
+
+    message_id = new_id()
+    own_claim = {"message_id": {"S": message_id}, "content_hash": {"S": "c"}}
+    store = MessageStore(aws.dynamodb, "contact-messages")
+    with Stubber(aws.dynamodb) as stub:
+        stub.add_client_error(
+            "transact_write_items",
+            service_error_code="TransactionCanceledException",
+            http_status_code=400,
+            modeled_fields={
+                "CancellationReasons": [
+                    {"Code": "ConditionalCheckFailed"},
+                    {"Code": "ConditionalCheckFailed", "Item": own_claim},
+                    {"Code": "None"},
+                ]
+            },
+        )
+        outcome = store.record(
+            {"id": message_id, "received_at": "2026-11-26T00:00:00.000Z"},
+            claim_key="k",
+            claim_window=600,
+            content_hash="c",
+            rate_key="r",
+            rate_limit=5,
+            rate_window=600,
+            retention_days=365,
+        )
+    assert outcome == Recorded(message_id)

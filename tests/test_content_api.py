@@ -252,11 +252,31 @@ def test_a_wrong_method_is_a_json_405(lambda_handler, method: str) -> None:
     assert set(response_header(result, "Allow").split(", ")) == {"GET", "HEAD", "OPTIONS"}
 
 
-def test_a_hostile_slug_is_a_json_404(lambda_handler) -> None:
-    for path in ("/articles/..%2F..%2Fmanifest", "/articles/" + "a" * 5000, "/articles/%00", "/articles/%E2%80%AE"):
-        result = get(lambda_handler, path)
-        assert result["statusCode"] == 404, path
-        assert json_body(result)["error"] == "not_found"
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize(
+    "raw_path",
+    [
+        "/articles/..%2F..%2Fmanifest",
+        "/articles/..%2Findex",
+        "/articles/" + "a" * 5000,
+        "/articles/%00",
+        "/articles/%E2%80%AE",
+        "/articles/" + "%C3%A9" * 150,
+        "/articles/%FF%FE",
+        "/articles/%ED%A0%80",
+        "/articles/WHAT-IS-PSYCHODYNAMIC-THERAPY",
+    ],
+)
+def test_a_hostile_slug_is_a_json_404(lambda_handler, raw_path: str, shape: str) -> None:
+    result = lambda_handler(event("GET", shape=shape, raw_path=raw_path), None)
+    assert result["statusCode"] == 404, raw_path
+    assert json_body(result)["error"] == "not_found"
+
+
+@pytest.mark.parametrize("query", ["page=" + "9" * 5000, "limit=" + "1" * 5000, "page=%00", "page=%E0%A5%A7"])
+def test_a_hostile_page_or_limit_is_a_400(lambda_handler, query: str) -> None:
+    result = get(lambda_handler, "/articles", query=query)
+    assert result["statusCode"] == 400 and json_body(result)["error"] == "bad_request"
 
 
 # Caching.

@@ -183,7 +183,9 @@ def test_the_log_markers_the_alarms_watch_are_the_ones_the_code_logs(template: d
         for r in template["Resources"].values()
         if r["Type"] == "AWS::Logs::MetricFilter"
     }
-    assert patterns == {PERMANENT_FAILURE, CONTACT_NOT_RECEIVED}
+    from handler.errors import UNHANDLED_ERROR
+
+    assert patterns == {PERMANENT_FAILURE, CONTACT_NOT_RECEIVED, UNHANDLED_ERROR}
 
 
 def test_logs_are_json_and_kept_90_days(template: dict[str, Any]) -> None:
@@ -207,9 +209,11 @@ def test_snapstart_is_an_option_that_sets_up_aws_clients_before_the_snapshot(tem
 
 def test_secrets_come_by_reference_never_as_values(template: dict[str, Any]) -> None:
     variables = template["Globals"]["Function"]["Environment"]["Variables"]
-    assert variables["IP_HASH_SECRET"] == {"Fn::Sub": "{{resolve:secretsmanager:${IpHashSecretArn}}}"}
+    assert variables["IP_HASH_SECRET"] == {
+        "Fn::Sub": "{{resolve:secretsmanager:${IpHashSecretArn}:SecretString:::${IpHashSecretVersionId}}}"
+    }
     assert "resolve:secretsmanager:${TurnstileSecretArn}" in json.dumps(variables["TURNSTILE_SECRET"])
     for name, parameter in template["Parameters"].items():
         assert parameter.get("Description"), name
-        if "Secret" in name:
+        if "Secret" in name and "Version" not in name:
             assert parameter.get("Default", "") == "", name
