@@ -5,6 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 PORT ?= 3000
+AWS_PORT ?= 3001
 SEED ?= 0
 
 .PHONY: install content package run test bench lint clean
@@ -23,7 +24,7 @@ package: $(INSTALLED)
 	$(PY) -m infra.package build/function
 
 run: content
-	$(PY) -m infra.local_stack --port $(PORT) --seed-messages $(SEED)
+	$(PY) -m infra.local_stack --port $(PORT) --aws-port $(AWS_PORT) --seed-messages $(SEED)
 
 test: package
 	$(PY) -m pytest

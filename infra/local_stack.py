@@ -184,11 +184,11 @@ class LocalStack:
         self.aws.stop()
 
 
-def start_aws(host: str) -> tuple[ThreadedMotoServer, str]:
-    """moto's server on a free port, with the table and the verified sender."""
+def start_aws(host: str, port: int) -> tuple[ThreadedMotoServer, str]:
+    """moto's server (port 0: a free one), with the table and the verified sender."""
     import boto3
 
-    server = ThreadedMotoServer(ip_address=host, port=0, verbose=False)
+    server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
     server.start()
     aws_host, aws_port = server.get_host_and_port()
     url = f"http://{aws_host}:{aws_port}"
@@ -200,7 +200,9 @@ def start_aws(host: str) -> tuple[ThreadedMotoServer, str]:
     return server, url
 
 
-def start(host: str = "127.0.0.1", port: int = 3000, environ: dict[str, str] | None = None) -> LocalStack:
+def start(
+    host: str = "127.0.0.1", port: int = 3000, environ: dict[str, str] | None = None, aws_port: int = 0
+) -> LocalStack:
     """Start moto, configure the function for it, import it, and serve it on a background thread."""
     api = make_server(host, port, None, threaded=True)  # bound first: port 0 picks a free port
     os.environ.setdefault("CONTENT_DIR", str(ROOT / "build" / "content"))
@@ -212,7 +214,7 @@ def start(host: str = "127.0.0.1", port: int = 3000, environ: dict[str, str] | N
         os.environ.setdefault(name, value)
     os.environ.update(environ or {})
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # its request log names client addresses
-    aws, aws_url = start_aws(host)
+    aws, aws_url = start_aws(host, aws_port)
     os.environ["AWS_ENDPOINT_URL"] = aws_url
     # Imported (or re-imported) once the environment is set: it configures the app.
     entry_point = importlib.reload(importlib.import_module("handler.main"))
@@ -237,8 +239,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
     parser.add_argument("--seed-messages", type=int, default=0, metavar="N", help="post N sample messages at start")
+    parser.add_argument("--aws-port", type=int, default=3001, help="moto's port (contact-admin --local uses 3001)")
     args = parser.parse_args(argv)
-    stack = start(args.host, args.port)
+    stack = start(args.host, args.port, aws_port=args.aws_port)
     base = stack.url
     seed_messages(base, args.seed_messages)
     print(f"Serving the API at {base} (Ctrl-C stops); moto's AWS at {stack.aws_url}")

@@ -19,16 +19,21 @@ LOCAL_VARIABLES = (*local_stack.LOCAL_SETTINGS, "CONTENT_DIR", "SITE_URL", "ALLO
 
 
 @pytest.fixture
-def base_url(monkeypatch: pytest.MonkeyPatch, compiled_content: Path) -> Iterator[str]:
+def stack(monkeypatch: pytest.MonkeyPatch, compiled_content: Path) -> Iterator[local_stack.LocalStack]:
     for name in LOCAL_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     stack = local_stack.start(port=0, environ={"CONTENT_DIR": str(compiled_content), "ALLOWED_ORIGINS": WEBSITE_ORIGIN})
     try:
-        yield stack.url
+        yield stack
     finally:
         stack.stop()
         for name in LOCAL_VARIABLES:
             monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def base_url(stack: local_stack.LocalStack) -> str:
+    return stack.url
 
 
 def test_the_article_is_served_over_http(base_url: str) -> None:
@@ -116,3 +121,12 @@ def test_sample_messages_can_be_seeded(base_url: str) -> None:
     with urllib.request.urlopen(base_url + "/dev/outbox", timeout=10) as response:
         subjects = [e["subject"] for e in json.load(response)["emails"]]
     assert subjects[:2] == ["New enquiry from Zoë Ærø", "New enquiry from Sam Rivera"]
+
+
+def test_contact_admin_works_on_the_local_stack(stack: local_stack.LocalStack, capsys: pytest.CaptureFixture[str]) -> None:
+    from infra import contact_admin
+
+    local_stack.seed_messages(stack.url, 3)
+    capsys.readouterr()
+    assert contact_admin.main(["--local", "--endpoint-url", stack.aws_url, "stats"]) == 0
+    assert "sent      3" in capsys.readouterr().out

@@ -1,0 +1,285 @@
+"""``contact-admin``: the therapist's command line for the contact messages.
+
+Works on the deployed table with the therapist's own AWS credentials (the
+usual AWS profile, region and ``--table``), or on the local stack with
+``--local``. It reads and writes the same items as the function, through
+``handler.storage``'s keys, and sends with ``handler.notification``.
+
+    contact-admin list [--since DATE] [--status STATUS]
+    contact-admin show ID
+    contact-admin export --format csv|json [--since DATE] [--output FILE]
+    contact-admin delete ID | --email ADDRESS [--yes]
+    contact-admin resend ID
+    contact-admin stats
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import csv
+import datetime as dt
+import io
+import json
+import os
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+from handler import notification
+from handler.storage import (
+    NOTIFY_FAILED,
+    NOTIFY_PENDING,
+    NOTIFY_RETRYING,
+    NOTIFY_SENT,
+    NOTIFY_SPAM,
+    RECENT_INDEX,
+    RECENT_PARTITION,
+    MessageStore,
+    from_item,
+    message_key,
+)
+
+STATUSES = (NOTIFY_PENDING, NOTIFY_RETRYING, NOTIFY_SENT, NOTIFY_FAILED, NOTIFY_SPAM)
+FIELDS = (
+    "id", "received_at", "notify_status", "notify_attempts", "name", "email", "phone",
+    "preferred_contact", "message", "consent_version", "source_page", "user_agent", "turnstile",
+)  # fmt: skip
+LOCAL_ENDPOINT = "http://127.0.0.1:3001"
+LOCAL_TABLE = "contact-messages"
+
+
+class AdminError(Exception):
+    """A problem to tell the therapist in one line (exit status 1)."""
+
+
+def parse_since(value: str) -> str:
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date such as 2026-11-01") from None
+    return day.isoformat()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="contact-admin", description="The practice's contact messages.")
+    parser.add_argument("--local", action="store_true", help=f"use the local stack (moto at {LOCAL_ENDPOINT})")
+    parser.add_argument("--endpoint-url", help="AWS endpoint (with --local: where `make run` serves moto)")
+    parser.add_argument("--table", help="the contact table (default: $CONTACT_TABLE_NAME)")
+    parser.add_argument("--region", help="AWS region (default: your AWS configuration)")
+    parser.add_argument("--profile", help="AWS profile (default: your AWS configuration)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    listing = commands.add_parser("list", help="recent messages, newest first")
+    listing.add_argument("--since", type=parse_since, help="only messages received on or after this date")
+    listing.add_argument("--status", choices=STATUSES)
+    listing.add_argument("--limit", type=int, default=50)
+
+    show = commands.add_parser("show", help="one message in full")
+    show.add_argument("id")
+
+    export = commands.add_parser("export", help="every message, as CSV or JSON")
+    export.add_argument("--format", choices=("csv", "json"), required=True)
+    export.add_argument("--since", type=parse_since)
+    export.add_argument("--output", help="a file (default: standard output)")
+
+    delete = commands.add_parser("delete", help="erase a message, or every message from an address")
+    target = delete.add_mutually_exclusive_group(required=True)
+    target.add_argument("id", nargs="?")
+    target.add_argument("--email")
+    delete.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
+    resend = commands.add_parser("resend", help="send a message's alert again")
+    resend.add_argument("id")
+
+    commands.add_parser("stats", help="messages per day and per status, spam included")
+    return parser
+
+
+def connect(args: argparse.Namespace) -> tuple[Any, Any, str]:
+    """DynamoDB and SES clients and the table name, or a clear AdminError."""
+    import boto3
+    from botocore.exceptions import ProfileNotFound
+
+    endpoint = args.endpoint_url or (LOCAL_ENDPOINT if args.local else None)
+    table = args.table or os.environ.get("CONTACT_TABLE_NAME") or (LOCAL_TABLE if args.local else None)
+    if not table:
+        raise AdminError("no table: pass --table NAME or set CONTACT_TABLE_NAME (the stack's ContactTableName output)")
+    try:
+        if args.local:
+            session = boto3.session.Session(
+                aws_access_key_id="local", aws_secret_access_key="local", region_name=args.region or "us-east-1"
+            )
+        else:
+            session = boto3.session.Session(profile_name=args.profile, region_name=args.region)
+    except ProfileNotFound as error:
+        raise AdminError(str(error)) from None
+    if not session.region_name:
+        raise AdminError("no AWS region: pass --region or set AWS_REGION (or a region in your AWS profile)")
+    if not args.local and session.get_credentials() is None:
+        raise AdminError("no AWS credentials: run `aws configure` or `aws sso login`, or set AWS_PROFILE")
+    return session.client("dynamodb", endpoint_url=endpoint), session.client("ses", endpoint_url=endpoint), table
+
+
+def messages(dynamodb: Any, table: str, since: str | None = None, status: str | None = None) -> Iterator[dict[str, Any]]:
+    """Messages newest first, from the ``recent`` index, every page."""
+    query: dict[str, Any] = {
+        "TableName": table,
+        "IndexName": RECENT_INDEX,
+        "KeyConditionExpression": "recent_pk = :partition" + (" AND recent_sk >= :since" if since else ""),
+        "ExpressionAttributeValues": {":partition": {"S": RECENT_PARTITION}},
+        "ScanIndexForward": False,
+    }
+    if since:
+        query["ExpressionAttributeValues"][":since"] = {"S": since}
+    if status:
+        query["FilterExpression"] = "notify_status = :status"
+        query["ExpressionAttributeValues"][":status"] = {"S": status}
+    while True:
+        page = dynamodb.query(**query)
+        for item in page.get("Items", []):
+            yield from_item(item)
+        if "LastEvaluatedKey" not in page:
+            return
+        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def one_line(text: Any, width: int) -> str:
+    flat = " ".join(str(text or "").split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def table_text(rows: list[dict[str, Any]]) -> str:
+    columns = [("id", 26), ("received_at", 24), ("notify_status", 9), ("name", 24), ("email", 30), ("message", 40)]
+    lines = ["  ".join(name.ljust(width) for name, width in columns)]
+    for row in rows:
+        lines.append("  ".join(one_line(row.get(name), width).ljust(width) for name, width in columns))
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def get_message(dynamodb: Any, table: str, message_id: str) -> dict[str, Any]:
+    item = dynamodb.get_item(TableName=table, Key=message_key(message_id), ConsistentRead=True).get("Item")
+    if item is None:
+        raise AdminError(f"no message has the id {message_id}")
+    return from_item(item)
+
+
+def confirm(question: str, assume_yes: bool) -> bool:
+    if assume_yes:
+        return True
+    if not sys.stdin.isatty():
+        raise AdminError("refusing to delete without confirmation: pass --yes")
+    return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+
+
+def notify_settings() -> dict[str, Any]:
+    """What an alert needs, from the same variables the function reads."""
+    sender = os.environ.get("SENDER_EMAIL")
+    recipients = [a.strip() for a in os.environ.get("NOTIFY_EMAIL", "").split(",") if a.strip()]
+    if not sender or not recipients:
+        raise AdminError("resend needs SENDER_EMAIL and NOTIFY_EMAIL set, as in the stack's parameters")
+    return {
+        "SENDER_EMAIL": sender,
+        "SENDER_NAME": os.environ.get("SENDER_NAME", "Website contact form"),
+        "NOTIFY_EMAILS": recipients,
+        "NOTIFY_DETAIL": os.environ.get("NOTIFY_DETAIL", "full"),
+        "PRACTICE_TIMEZONE": os.environ.get("PRACTICE_TIMEZONE", "UTC"),
+    }
+
+
+def run(args: argparse.Namespace, out: io.TextIOBase) -> None:
+    dynamodb, ses, table = connect(args)
+    if args.command == "list":
+        rows = []
+        for row in messages(dynamodb, table, args.since, args.status):
+            rows.append(row)
+            if len(rows) >= args.limit:
+                break
+        print(table_text(rows) if rows else "no messages", file=out)
+    elif args.command == "show":
+        message = get_message(dynamodb, table, args.id)
+        for name in FIELDS:
+            if message.get(name) is not None and name != "message":
+                print(f"{name}: {message[name]}", file=out)
+        print(f"\n{message.get('message', '')}", file=out)
+    elif args.command == "export":
+        rows = [{name: row.get(name) for name in FIELDS} for row in messages(dynamodb, table, args.since)]
+        target = open(args.output, "w", encoding="utf-8", newline="") if args.output else out
+        try:
+            if args.format == "json":
+                json.dump(rows, target, ensure_ascii=False, indent=2)
+                target.write("\n")
+            else:
+                writer = csv.DictWriter(target, fieldnames=FIELDS)
+                writer.writeheader()
+                writer.writerows(rows)
+        finally:
+            if args.output:
+                target.close()
+        if args.output:
+            print(f"exported {len(rows)} message(s) to {args.output}", file=out)
+    elif args.command == "delete":
+        ids = [args.id] if args.id else [
+            row["id"] for row in messages(dynamodb, table) if str(row.get("email", "")).lower() == args.email.lower()
+        ]
+        if args.id:
+            get_message(dynamodb, table, args.id)
+        if not ids:
+            print(f"no messages from {args.email}", file=out)
+            return
+        if not confirm(f"Erase {len(ids)} message(s) for good?", args.yes):
+            print("nothing deleted", file=out)
+            return
+        for message_id in ids:
+            dynamodb.delete_item(TableName=table, Key=message_key(message_id))
+        print(f"deleted {len(ids)} message(s)", file=out)
+    elif args.command == "resend":
+        message = get_message(dynamodb, table, args.id)
+        settings = notify_settings()
+        try:
+            notification.send(ses, notification.notification(message, settings), settings["NOTIFY_EMAILS"], settings)
+        except notification.NotificationFailed as error:
+            raise AdminError(f"SES did not send it: {error.code}") from None
+        MessageStore(dynamodb, table).mark_sent(args.id, int(message.get("notify_attempts", 0)) + 1)
+        print(f"sent the alert for {args.id} again", file=out)
+    elif args.command == "stats":
+        per_day: collections.Counter[str] = collections.Counter()
+        per_status: collections.Counter[str] = collections.Counter()
+        for row in messages(dynamodb, table):
+            per_day[row["received_at"][:10]] += 1
+            per_status[row.get("notify_status", "?")] += 1
+        print("per day:", file=out)
+        for day in sorted(per_day):
+            print(f"  {day}  {per_day[day]}", file=out)
+        print("per status:", file=out)
+        for status in sorted(per_status):
+            print(f"  {status:<9} {per_status[status]}", file=out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+    args = build_parser().parse_args(argv)
+    try:
+        run(args, sys.stdout)
+    except AdminError as error:
+        print(f"contact-admin: {error}", file=sys.stderr)
+        return 1
+    except NoCredentialsError:
+        print("contact-admin: no AWS credentials: run `aws configure` or set AWS_PROFILE", file=sys.stderr)
+        return 1
+    except ClientError as error:
+        code = error.response["Error"].get("Code", "")
+        if code == "ResourceNotFoundException":
+            print(f"contact-admin: no table {args.table or os.environ.get('CONTACT_TABLE_NAME') or LOCAL_TABLE!r} in this account and region", file=sys.stderr)
+        else:
+            print(f"contact-admin: AWS refused: {code}: {error.response['Error'].get('Message', '')}", file=sys.stderr)
+        return 1
+    except BotoCoreError as error:
+        print(f"contact-admin: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,144 @@
+"""``contact-admin`` against moto: messages stored through the real entry point, then managed."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from apigw import json_body
+from contact_helpers import VALID, attribute, post_json
+from conftest import SENDER, THERAPIST
+
+from infra import contact_admin
+
+
+@pytest.fixture
+def stored(aws, make_handler, monkeypatch) -> list[str]:
+    """Three messages (one spam), stored by the function as visitors would send them."""
+    handler = make_handler()
+    ids = [
+        json_body(post_json(handler, {**VALID, "name": "Ann One", "email": "ann@example.org", "message": "First"}))["id"],
+        json_body(post_json(handler, {**VALID, "name": "Bo Two", "email": "bo@example.org", "message": "Second"}))["id"],
+        json_body(post_json(handler, {**VALID, "message": "Buy now", "website": "spam.example"}))["id"],
+    ]
+    monkeypatch.setenv("CONTACT_TABLE_NAME", "contact-messages")
+    return ids
+
+
+def admin(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    status = contact_admin.main(list(argv))
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def test_list_shows_the_newest_first(stored, capsys) -> None:
+    status, out, _ = admin(capsys, "list")
+    assert status == 0
+    lines = out.splitlines()
+    assert lines[0].split()[:3] == ["id", "received_at", "notify_status"]
+    assert [line.split()[0] for line in lines[1:]] == list(reversed(stored))
+    assert "Bo Two" in lines[2] and "bo@example.org" in lines[2]
+
+
+def test_list_filters_by_status_and_date(stored, capsys) -> None:
+    _, out, _ = admin(capsys, "list", "--status", "spam")
+    assert [line.split()[0] for line in out.splitlines()[1:]] == [stored[2]]
+    _, out, _ = admin(capsys, "list", "--since", "2999-01-01")
+    assert out.strip() == "no messages"
+    with pytest.raises(SystemExit) as usage:
+        admin(capsys, "list", "--since", "yesterday")
+    assert usage.value.code == 2 and "not a date such as 2026-11-01" in capsys.readouterr().err
+
+
+def test_show_prints_one_message_in_full(stored, capsys) -> None:
+    status, out, _ = admin(capsys, "show", stored[0])
+    assert status == 0
+    assert f"id: {stored[0]}" in out and "name: Ann One" in out and "email: ann@example.org" in out
+    assert out.rstrip().endswith("First")
+    status, _, err = admin(capsys, "show", "01NOSUCHMESSAGE0000000000")
+    assert status == 1 and "no message has the id" in err
+
+
+def test_export_as_json_and_csv(stored, capsys, tmp_path) -> None:
+    _, out, _ = admin(capsys, "export", "--format", "json")
+    exported = json.loads(out)
+    assert [row["id"] for row in exported] == list(reversed(stored))
+    assert exported[-1]["message"] == "First"
+    target = tmp_path / "messages.csv"
+    status, out, _ = admin(capsys, "export", "--format", "csv", "--output", str(target))
+    assert status == 0 and "exported 3 message(s)" in out
+    rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
+    assert {row["name"] for row in rows} == {"Ann One", "Bo Two", VALID["name"]}
+
+
+def test_delete_one_message_with_yes(stored, capsys, aws) -> None:
+    status, out, _ = admin(capsys, "delete", stored[0], "--yes")
+    assert status == 0 and "deleted 1" in out
+    assert stored[0] not in {attribute(item, "id") for item in aws.messages()}
+
+
+def test_delete_every_message_from_an_address(stored, capsys, aws, make_handler) -> None:
+    post_json(make_handler(), {**VALID, "name": "Bo Two", "email": "BO@example.org", "message": "Third"})
+    status, out, _ = admin(capsys, "delete", "--email", "bo@example.org", "--yes")
+    assert status == 0 and "deleted 2" in out
+    assert all(attribute(item, "email").lower() != "bo@example.org" for item in aws.messages())
+    assert len(aws.messages()) == 2
+
+
+def test_delete_asks_first(stored, capsys, aws, monkeypatch) -> None:
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr("builtins.input", lambda prompt: "n")
+    status, out, _ = admin(capsys, "delete", stored[0])
+    assert status == 0 and "nothing deleted" in out
+    assert len(aws.messages()) == 3
+    monkeypatch.setattr("builtins.input", lambda prompt: "y")
+    admin(capsys, "delete", stored[0])
+    assert len(aws.messages()) == 2
+
+
+def test_delete_without_a_terminal_needs_yes(stored, capsys, aws, monkeypatch) -> None:
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+    status, _, err = admin(capsys, "delete", stored[0])
+    assert status == 1 and "--yes" in err
+    assert len(aws.messages()) == 3
+
+
+def test_resend_sends_the_alert_again(stored, capsys, aws, monkeypatch) -> None:
+    monkeypatch.setenv("SENDER_EMAIL", SENDER)
+    monkeypatch.setenv("NOTIFY_EMAIL", THERAPIST)
+    before = len(aws.emails())
+    status, out, _ = admin(capsys, "resend", stored[1])
+    assert status == 0 and "sent the alert" in out
+    assert len(aws.emails()) == before + 1
+    assert "Second" in aws.emails()[-1].get_body(("plain",)).get_content()
+    item = next(item for item in aws.messages() if attribute(item, "id") == stored[1])
+    assert attribute(item, "notify_attempts") == 2 and attribute(item, "notify_status") == "sent"
+
+
+def test_stats_count_per_day_and_status(stored, capsys) -> None:
+    status, out, _ = admin(capsys, "stats")
+    assert status == 0
+    assert "per day:" in out and "  3" in out.split("per status:")[0]
+    per_status = out.split("per status:")[1]
+    assert "sent      2" in per_status and "spam      1" in per_status
+
+
+def test_clear_errors_for_missing_table_region_and_credentials(aws, capsys, monkeypatch) -> None:
+    monkeypatch.delenv("CONTACT_TABLE_NAME", raising=False)
+    status, _, err = admin(capsys, "list")
+    assert status == 1 and "no table" in err
+    status, _, err = admin(capsys, "--table", "not-a-table", "list")
+    assert status == 1 and "no table 'not-a-table'" in err
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    status, _, err = admin(capsys, "--table", "t", "list")
+    assert status == 1 and "no AWS region" in err
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    status, _, err = admin(capsys, "--table", "t", "list")
+    assert status == 1 and "no AWS credentials" in err
