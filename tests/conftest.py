@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from infra import build_content
+from infra import build_content, local_stack
 from infra.aws_template import create_contact_table
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -133,3 +133,24 @@ def aws(moto_clients: tuple[Any, Any]) -> EmbeddedAws:
     ses_backends[DEFAULT_ACCOUNT_ID][REGION].reset()
     ses.verify_email_identity(EmailAddress=SENDER)
     return EmbeddedAws(dynamodb=dynamodb, ses=ses)
+
+
+LOCAL_VARIABLES = (*local_stack.LOCAL_SETTINGS, "CONTENT_DIR", "SITE_URL", "ALLOWED_ORIGINS", "IP_HASH_SECRET", "AWS_ENDPOINT_URL")
+
+
+@pytest.fixture
+def stack(monkeypatch: pytest.MonkeyPatch, compiled_content: Path) -> Iterator[local_stack.LocalStack]:
+    for name in LOCAL_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    stack = local_stack.start(port=0, environ={"CONTENT_DIR": str(compiled_content), "ALLOWED_ORIGINS": WEBSITE_ORIGIN})
+    try:
+        yield stack
+    finally:
+        stack.stop()
+        for name in LOCAL_VARIABLES:
+            monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def base_url(stack: local_stack.LocalStack) -> str:
+    return stack.url

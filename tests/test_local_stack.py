@@ -6,34 +6,11 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from conftest import WEBSITE_ORIGIN
 
 from infra import local_stack
-
-
-LOCAL_VARIABLES = (*local_stack.LOCAL_SETTINGS, "CONTENT_DIR", "SITE_URL", "ALLOWED_ORIGINS", "IP_HASH_SECRET", "AWS_ENDPOINT_URL")
-
-
-@pytest.fixture
-def stack(monkeypatch: pytest.MonkeyPatch, compiled_content: Path) -> Iterator[local_stack.LocalStack]:
-    for name in LOCAL_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-    stack = local_stack.start(port=0, environ={"CONTENT_DIR": str(compiled_content), "ALLOWED_ORIGINS": WEBSITE_ORIGIN})
-    try:
-        yield stack
-    finally:
-        stack.stop()
-        for name in LOCAL_VARIABLES:
-            monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def base_url(stack: local_stack.LocalStack) -> str:
-    return stack.url
 
 
 def test_the_article_is_served_over_http(base_url: str) -> None:
