@@ -6,6 +6,7 @@ from __future__ import annotations
 import email
 import email.policy
 import importlib
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -108,11 +109,20 @@ class EmbeddedAws:
         return [email.message_from_string(m.raw_data.replace("\r\n", "\n"), policy=email.policy.default) for m in sent]
 
 
+def forget_boto3_default_session() -> None:
+    """boto3's default session keeps the configuration it was made with (a local
+    stack's endpoint, say): the next test starts from the environment again."""
+    import boto3
+
+    boto3.DEFAULT_SESSION = None
+
+
 @pytest.fixture(scope="module")
 def moto_clients() -> Iterator[tuple[Any, Any]]:
     """moto, started once per test module (starting it and making clients is the slow part)."""
     from moto import mock_aws
 
+    forget_boto3_default_session()
     with mock_aws():
         import boto3
 
@@ -147,8 +157,10 @@ def stack(monkeypatch: pytest.MonkeyPatch, compiled_content: Path) -> Iterator[l
         yield stack
     finally:
         stack.stop()
+        # Not monkeypatch.delenv: it would put back, at its own undo, the values the stack set.
         for name in LOCAL_VARIABLES:
-            monkeypatch.delenv(name, raising=False)
+            os.environ.pop(name, None)
+        forget_boto3_default_session()
 
 
 @pytest.fixture

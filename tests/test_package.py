@@ -4,6 +4,7 @@ the standard library and boto3 beside it, and serving content imports no boto3, 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import zipfile
@@ -12,6 +13,7 @@ from pathlib import Path
 import boto3
 import pytest
 from apigw import event
+from conftest import BASE_ENVIRONMENT
 
 from infra import package
 
@@ -54,7 +56,9 @@ def test_the_package_answers_in_a_bare_interpreter(function_dir: Path, boto3_onl
     request = event("GET", "/articles/what-is-psychodynamic-therapy")
     # -S: no site-packages; -I: no environment variables or user site; -B: leave the build unwritten.
     command = [sys.executable, "-S", "-I", "-B", "-c", f"import sys; sys.path[:0] = {[str(function_dir), str(boto3_only)]!r}\n{PROBE}", json.dumps(request)]
-    completed = subprocess.run(command, capture_output=True, text=True, cwd=function_dir, timeout=60)
+    # The environment template.yaml gives the function (CONTENT_DIR left to its default).
+    environment = {"PATH": os.environ.get("PATH", ""), **BASE_ENVIRONMENT}
+    completed = subprocess.run(command, capture_output=True, text=True, cwd=function_dir, timeout=60, env=environment)
     assert completed.returncode == 0, completed.stderr
     answer = json.loads(completed.stdout)
     assert answer["status"] == 200 and answer["slug"] == "what-is-psychodynamic-therapy"
