@@ -8,7 +8,7 @@ PORT ?= 3000
 AWS_PORT ?= 3001
 SEED ?= 0
 
-.PHONY: install content package run test bench lint clean
+.PHONY: install content package run test bench load lint clean
 
 install: $(INSTALLED)
 
@@ -31,6 +31,10 @@ test: package
 
 bench: package
 	$(PY) -m infra.bench
+
+# 20 clients for 30 seconds against the local stack, on loopback only.
+load: content
+	$(PY) -m infra.load --clients 20 --seconds 30
 
 lint: $(INSTALLED)
 	$(VENV)/bin/cfn-lint template.yaml

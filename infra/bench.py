@@ -18,6 +18,7 @@ Prints a table and writes it into README.md between the bench markers.
 from __future__ import annotations
 
 import compileall
+import datetime as dt
 import json
 import os
 import platform
@@ -74,7 +75,11 @@ COLD_PROBE = textwrap.dedent(
     elapsed = time.perf_counter() - started
     assert result["statusCode"] == 200, result
     heavy = [name for name in ("boto3", "botocore", "markdown_it", "yaml") if name in sys.modules]
-    print(json.dumps({{"seconds": elapsed, "heavy": heavy}}))
+    for _ in range(200):  # then keep serving, for the peak memory of a warm instance
+        lambda_handler(json.loads(sys.argv[1]), None)
+    import resource
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({{"seconds": elapsed, "heavy": heavy, "peak_kib": peak_kib}}))
     """
 )
 
@@ -185,6 +190,42 @@ def contact_rows(lambda_handler: Callable[..., Any], minimal_handler: Callable[.
     ]
 
 
+def generate_library(folder: Path, count: int) -> None:
+    """``count`` made-up articles (the practice's own text is never used for this)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    body = "\n\n".join(f"## Section {n}\n\nGenerated paragraph {n} of a benchmark article." for n in range(8))
+    for number in range(count):
+        day = dt.date(2020, 1, 1) + dt.timedelta(days=number % 2000)
+        (folder / f"bench-{number:05d}.md").write_text(
+            f"---\ntitle: Benchmark article {number}\nslug: bench-{number:05d}\npublished: {day.isoformat()}\n"
+            f"tags: [Bench, Tag {number % 7}]\n---\n\n{body}\n",
+            encoding="utf-8",
+        )
+
+
+def build_rows(workdir: Path) -> tuple[list[tuple[str, str, str]], Path]:
+    """Content build time per article for 10, 1,000 and 10,000 articles; returns the 10,000 build too."""
+    from infra import build_content
+
+    rows = []
+    per_article = {}
+    for count in (10, 1_000, 10_000):
+        source = workdir / f"library-{count}"
+        generate_library(source, count)
+        started = time.perf_counter()
+        build_content.build(source, workdir / f"compiled-{count}")
+        per_article[count] = (time.perf_counter() - started) / count
+    for count in (1_000, 10_000):
+        rows.append(
+            (
+                f"content build time per article, {count:,} articles vs 10",
+                f"{per_article[count] * 1000:.2f} ms vs {per_article[10] * 1000:.2f} ms",
+                f"{per_article[count] / per_article[10]:.2f}x",
+            )
+        )
+    return rows, workdir / "compiled-10000"
+
+
 def machine() -> str:
     model = ""
     try:
@@ -256,14 +297,25 @@ def run() -> list[tuple[str, str, str]]:
         }
         article_event = rest_event(f"/articles/{SLUG}")
 
-        ours, base = [], []
-        for _ in range(COLD_RUNS):  # interleaved, so drift in the machine's speed hits both alike
+        build, library = build_rows(Path(tmp))
+        # The same function, its content swapped for 10,000 generated articles.
+        big = Path(tmp) / "function-10000"
+        shutil.copytree(function, big, ignore=shutil.ignore_patterns("compiled_content"))
+        shutil.copytree(library, big / "compiled_content")
+        big_event = rest_event("/articles/bench-05000")
+        ours, base, many, small_peak, base_peak = [], [], [], [], []
+        for _ in range(COLD_RUNS):  # interleaved, so drift in the machine's speed hits all alike
             measured = cold_start([function], "handler.main", article_event, environment)
             if measured["heavy"]:
                 raise SystemExit(f"serving content imported {measured['heavy']}")
             ours.append(measured["seconds"])
-            base.append(cold_start([baseline, function], "minimal_app", article_event, {})["seconds"])
-        cold_ours, cold_base = statistics.median(ours), statistics.median(base)
+            small_peak.append(measured["peak_kib"])
+            baseline_run = cold_start([baseline, function], "minimal_app", article_event, {})
+            base.append(baseline_run["seconds"])
+            base_peak.append(baseline_run["peak_kib"])
+            big_environment = {**environment, "CONTENT_DIR": str(big / "compiled_content")}
+            many.append(cold_start([big], "handler.main", big_event, big_environment)["seconds"])
+        cold_ours, cold_base, cold_many = statistics.median(ours), statistics.median(base), statistics.median(many)
         rows.append(
             (
                 "cold start: import + `GET /articles/<slug>` (median of %d)" % COLD_RUNS,
@@ -271,6 +323,23 @@ def run() -> list[tuple[str, str, str]]:
                 f"{cold_ours / cold_base:.2f}x",
             )
         )
+        rows.append(
+            (
+                "cold start with 10,000 articles vs with 1",
+                f"{cold_many * 1000:.1f} ms vs {cold_ours * 1000:.1f} ms",
+                f"{cold_many / cold_ours:.2f}x",
+            )
+        )
+        rows.append(
+            (
+                "peak memory (max RSS) after 200 `GET /articles/<slug>` vs the minimal app",
+                f"{statistics.median(small_peak) / 1024:.1f} MiB vs {statistics.median(base_peak) / 1024:.1f} MiB",
+                f"{statistics.median(small_peak) / statistics.median(base_peak):.2f}x",
+            )
+        )
+        rows.extend(build)
+        zip_size = FUNCTION.with_suffix(".zip").stat().st_size
+        rows.append(("size of `build/function.zip`", f"{zip_size / 1024:.0f} KiB", "(50 MiB zip limit)"))
 
         # Warm: everything in this process, the built function first on the path.
         sys.path[:0] = [str(function), str(baseline)]
@@ -285,12 +354,16 @@ def run() -> list[tuple[str, str, str]]:
         for event in (article_event, list_event):
             assert lambda_handler(event, None)["statusCode"] == 200
         apig = apig_wsgi.make_lambda_handler(minimal_app.app)
-        minimal, article, listing, shimmed, apig_time = per_request(
+        from handler.main import app as our_app
+
+        ours_on_apig = apig_wsgi.make_lambda_handler(our_app)
+        minimal, article, listing, shimmed, apig_time, article_on_apig = per_request(
             lambda: minimal_app.lambda_handler(article_event, None),
             lambda: lambda_handler(article_event, None),
             lambda: lambda_handler(list_event, None),
             lambda: lambda_adapter.respond(minimal_app.app, article_event, None),
             lambda: apig(article_event, None),
+            lambda: ours_on_apig(article_event, None),
         )
         for label, ours_warm in (("`GET /articles/<slug>`", article), ("`GET /articles`", listing)):
             rows.append(
@@ -300,6 +373,13 @@ def run() -> list[tuple[str, str, str]]:
                     f"{ours_warm / minimal:.2f}x",
                 )
             )
+        rows.append(
+            (
+                "warm `GET /articles/<slug>`: our entry point vs our app behind apig-wsgi",
+                f"{article * 1e6:.0f} µs vs {article_on_apig * 1e6:.0f} µs",
+                f"{article / article_on_apig:.2f}x",
+            )
+        )
         rows.append(
             (
                 "adapter: aws-lambda-wsgi + our shim vs aws-lambda-wsgi alone (minimal app)",

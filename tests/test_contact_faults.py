@@ -288,3 +288,47 @@ def test_a_transaction_whose_answer_was_lost_counts_as_stored(aws) -> None:
             retention_days=365,
         )
     assert outcome == Recorded(message_id)
+
+
+def test_a_slow_ses_near_the_time_limit_leaves_the_message_stored_for_the_retry(aws, contact) -> None:
+    """SES answers nothing until the read timeout, on every attempt: the message is kept, marked,
+    and sent by the retry function once SES answers again."""
+    from botocore.exceptions import ReadTimeoutError
+
+    ses = aws_clients().ses
+    attempts = []
+
+    def never_answers(request, **_):
+        attempts.append(request.url)
+        raise ReadTimeoutError(endpoint_url=request.url)
+
+    ses.meta.events.register_first("before-send.ses.SendRawEmail", never_answers)
+    started = time.monotonic()
+    result = post_json(contact, VALID)
+    ses.meta.events.unregister("before-send.ses.SendRawEmail", never_answers)
+    assert result["statusCode"] == 201
+    assert len(attempts) == 3  # botocore's standard mode: the call and two retries, then it gives up
+    assert time.monotonic() - started < 10  # within the function's timeout, even with real 3 s reads
+    (item,) = aws.messages()
+    assert attribute(item, "notify_status") == "retrying" and attribute(item, "last_error") == "ReadTimeoutError"
+    make_due_now(aws, attribute(item, "id"))
+    assert retry_entry_point()(SCHEDULED_EVENT, None)["sent"] == 1
+    assert len(aws.emails()) == 1
+
+
+def test_a_function_stopped_by_its_timeout_during_the_ses_call_is_caught_by_the_retry(aws, contact) -> None:
+    """Lambda ends the function mid-call when its time is up: nothing after the transaction ran."""
+    ses = aws_clients().ses
+
+    def time_is_up(**_):
+        raise SystemExit("Task timed out after 10.00 seconds")
+
+    ses.meta.events.register_first("before-send.ses.SendRawEmail", time_is_up)
+    with pytest.raises(SystemExit):
+        post_json(contact, VALID)
+    ses.meta.events.unregister("before-send.ses.SendRawEmail", time_is_up)
+    (item,) = aws.messages()
+    assert attribute(item, "notify_status") == "pending" and aws.emails() == []
+    make_due_now(aws, attribute(item, "id"))
+    assert retry_entry_point()(SCHEDULED_EVENT, None)["sent"] == 1
+    assert len(aws.emails()) == 1
