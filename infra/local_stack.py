@@ -184,12 +184,34 @@ class LocalStack:
         self.aws.stop()
 
 
-def start_aws(host: str, port: int) -> tuple[ThreadedMotoServer, str]:
+def one_at_a_time(server: ThreadedMotoServer) -> None:
+    """Have moto's server answer one request at a time.
+
+    DynamoDB applies each request atomically; moto's in-process DynamoDB does
+    not under concurrent requests (a transaction copies the whole table and
+    puts the copy back when it is cancelled, erasing what others wrote
+    meanwhile), so without this, concurrent posts could lose messages here
+    that AWS would keep.
+    """
+    werkzeug_server = server._server  # ThreadedMotoServer has no public hook; its handler reads .app per request
+    app = werkzeug_server.app
+    lock = threading.Lock()
+
+    def serialized(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        with lock:
+            return list(app(environ, start_response))
+
+    werkzeug_server.app = serialized
+
+
+def start_aws(host: str, port: int, serialize: bool = True) -> tuple[ThreadedMotoServer, str]:
     """moto's server (port 0: a free one), with the table and the verified sender."""
     import boto3
 
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
     server.start()
+    if serialize:
+        one_at_a_time(server)
     aws_host, aws_port = server.get_host_and_port()
     url = f"http://{aws_host}:{aws_port}"
     session = boto3.session.Session(
@@ -201,7 +223,11 @@ def start_aws(host: str, port: int) -> tuple[ThreadedMotoServer, str]:
 
 
 def start(
-    host: str = "127.0.0.1", port: int = 3000, environ: dict[str, str] | None = None, aws_port: int = 0
+    host: str = "127.0.0.1",
+    port: int = 3000,
+    environ: dict[str, str] | None = None,
+    aws_port: int = 0,
+    serialize_aws: bool = True,
 ) -> LocalStack:
     """Start moto, configure the function for it, import it, and serve it on a background thread."""
     api = make_server(host, port, None, threaded=True)  # bound first: port 0 picks a free port
@@ -214,7 +240,7 @@ def start(
         os.environ.setdefault(name, value)
     os.environ.update(environ or {})
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # its request log names client addresses
-    aws, aws_url = start_aws(host, aws_port)
+    aws, aws_url = start_aws(host, aws_port, serialize_aws)
     os.environ["AWS_ENDPOINT_URL"] = aws_url
     # Imported (or re-imported) once the environment is set: it configures the app.
     entry_point = importlib.reload(importlib.import_module("handler.main"))
