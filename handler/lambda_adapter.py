@@ -96,7 +96,8 @@ class Request:
         environ: dict[str, Any] = {
             # WSGI wants the percent-decoded path as UTF-8 bytes seen as Latin-1.
             "PATH_INFO": wsgi_string(unquote(self.path)),
-            "QUERY_STRING": self.query_string,
+            # A raw query may hold characters the client did not percent-encode.
+            "QUERY_STRING": wsgi_string(self.query_string),
             "REMOTE_ADDR": self.source_ip,
             "CONTENT_LENGTH": str(len(self.body)),
             "wsgi.input": io.BytesIO(self.body),
@@ -108,9 +109,14 @@ class Request:
             key = "HTTP_" + name.upper().replace("-", "_")
             if key == "HTTP_CONTENT_TYPE":
                 environ["CONTENT_TYPE"] = wsgi_string(value)
-            elif key != "HTTP_CONTENT_LENGTH":
+            elif key not in BODY_FRAMING:
                 environ[key] = wsgi_string(value)
         return environ
+
+
+# The event's body is whole and its length is known: a Transfer-Encoding the
+# client sent must not make Werkzeug read it as chunks.
+BODY_FRAMING = {"HTTP_CONTENT_LENGTH", "HTTP_TRANSFER_ENCODING"}
 
 
 def wsgi_string(text: str) -> str:
