@@ -52,9 +52,15 @@ class ContentStore:
     """Read-only access to one compiled content directory."""
 
     def __init__(
-        self, directory: Path, site_url: str, site_title: str, clock: Callable[[], float] = time.time
+        self,
+        directory: Path,
+        site_url: str,
+        site_title: str,
+        clock: Callable[[], float] = time.time,
+        cache_control: str = "no-cache",
     ) -> None:
         self.directory = directory
+        self.cache_control = cache_control
         self.site_url = site_url
         self.site_title = site_title
         self.clock = clock
@@ -153,15 +159,18 @@ def store() -> ContentStore:
 def init_app(app: Flask) -> None:
     """Attach the content store for the app's settings and register the routes."""
     app.extensions["content_store"] = ContentStore(
-        Path(app.config["CONTENT_DIR"]), app.config["SITE_URL"], app.config["SITE_TITLE"]
+        Path(app.config["CONTENT_DIR"]),
+        app.config["SITE_URL"],
+        app.config["SITE_TITLE"],
+        cache_control=app.config["CONTENT_CACHE_CONTROL"],
     )
     app.register_blueprint(bp)
 
 
-def cacheable(found: Body, mimetype: str) -> Response:
+def cacheable(content: ContentStore, found: Body, mimetype: str) -> Response:
     """A content response with a strong ETag; 304 with no body when the client has it."""
     etag, body = found
-    headers = [("ETag", f'"{etag}"'), ("Cache-Control", current_app.config["CONTENT_CACHE_CONTROL"])]
+    headers = [("ETag", f'"{etag}"'), ("Cache-Control", content.cache_control)]
     # RFC 9110: If-None-Match compares weakly. Parsed only when sent: most requests have none.
     if "HTTP_IF_NONE_MATCH" in request.environ and request.if_none_match.contains_weak(etag):
         return Response(status=304, headers=headers)
@@ -189,28 +198,30 @@ def list_articles() -> Response:
     limit = positive_int("limit", DEFAULT_LIMIT, MAX_LIMIT)
     page = positive_int("page", 1)
     content = store()
-    return cacheable(content.list_body(content.first_published(), page, limit, request.args.get("tag")), "application/json")
+    found = content.list_body(content.first_published(), page, limit, request.args.get("tag"))
+    return cacheable(content, found, "application/json")
 
 
 @bp.get("/articles/<slug>")
 def get_article(slug: str) -> Response:
-    found = store().article_body(slug) if len(slug) <= MAX_SLUG_LENGTH and SLUG.fullmatch(slug) else None
+    content = store()
+    found = content.article_body(slug) if len(slug) <= MAX_SLUG_LENGTH and SLUG.fullmatch(slug) else None
     if found is None:
         shown = slug[:MAX_SLUG_LENGTH].encode("utf-8", "replace").decode("utf-8")
         abort(404, description=f"No published article has the slug '{shown}'.")
-    return cacheable(found, "application/json")
+    return cacheable(content, found, "application/json")
 
 
 @bp.get("/feed.json")
 def get_json_feed() -> Response:
     content = store()
-    return cacheable(content.feed_body("json", content.first_published(), request.base_url), "application/feed+json")
+    return cacheable(content, content.feed_body("json", content.first_published(), request.base_url), "application/feed+json")
 
 
 @bp.get("/feed.xml")
 def get_rss_feed() -> Response:
     content = store()
-    return cacheable(content.feed_body("rss", content.first_published(), request.base_url), "application/rss+xml")
+    return cacheable(content, content.feed_body("rss", content.first_published(), request.base_url), "application/rss+xml")
 
 
 def json_feed(site_url: str, title: str, feed_url: str, items: list[tuple[dict[str, Any], str]]) -> bytes:

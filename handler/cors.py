@@ -9,7 +9,9 @@ most of the content API's budget over a bare Flask route.
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, request
+from collections.abc import Callable
+
+from flask import Flask, Response, request
 
 ALLOWED_METHODS = "GET, HEAD, POST, OPTIONS"
 ALLOWED_REQUEST_HEADERS = "Content-Type, If-None-Match, Idempotency-Key"
@@ -17,22 +19,27 @@ EXPOSED_HEADERS = "ETag, Retry-After"
 PREFLIGHT_MAX_AGE = "600"
 
 
-def apply_cors(response: Response) -> Response:
-    headers = response.headers
-    # Always: the answer differs with the Origin, and a cache must not mix them.
-    headers.add("Vary", "Origin")
-    origin = request.environ.get("HTTP_ORIGIN")
-    if origin is None or origin not in current_app.config["ALLOWED_ORIGINS"]:
+def cors_hook(allowed_origins: frozenset[str]) -> Callable[[Response], Response]:
+    """The after-request hook for one app's origins (bound once: it runs on every request)."""
+
+    def apply_cors(response: Response) -> Response:
+        headers = response.headers
+        # Always: the answer differs with the Origin, and a cache must not mix them.
+        headers.add("Vary", "Origin")
+        origin = request.environ.get("HTTP_ORIGIN")
+        if origin is None or origin not in allowed_origins:
+            return response
+        # add, not set: no view sets these, and add skips the search for an old value.
+        headers.add("Access-Control-Allow-Origin", origin)
+        headers.add("Access-Control-Expose-Headers", EXPOSED_HEADERS)
+        if request.method == "OPTIONS" and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in request.environ:
+            headers.add("Access-Control-Allow-Methods", ALLOWED_METHODS)
+            headers.add("Access-Control-Allow-Headers", ALLOWED_REQUEST_HEADERS)
+            headers.add("Access-Control-Max-Age", PREFLIGHT_MAX_AGE)
         return response
-    # add, not set: no view sets these, and add skips the search for an old value.
-    headers.add("Access-Control-Allow-Origin", origin)
-    headers.add("Access-Control-Expose-Headers", EXPOSED_HEADERS)
-    if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
-        headers.add("Access-Control-Allow-Methods", ALLOWED_METHODS)
-        headers.add("Access-Control-Allow-Headers", ALLOWED_REQUEST_HEADERS)
-        headers.add("Access-Control-Max-Age", PREFLIGHT_MAX_AGE)
-    return response
+
+    return apply_cors
 
 
 def init_app(app: Flask) -> None:
-    app.after_request(apply_cors)
+    app.after_request(cors_hook(frozenset(app.config["ALLOWED_ORIGINS"])))
