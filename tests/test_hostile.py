@@ -22,22 +22,14 @@ from urllib.parse import urlencode
 
 import pytest
 from apigw import event, response_header
-from contact_helpers import BROWSER_ACCEPT, attribute
+from contact_helpers import BROWSER_ACCEPT, VALID, attribute
 from conftest import SENDER, THERAPIST, WEBSITE_ORIGIN
 
 CORPUS = Path(__file__).parent / "hostile"
 JSON_TYPE = "application/json"
 FORM_TYPE = "application/x-www-form-urlencoded"
 
-# The base of every contact case: a valid message, which a case changes.
-VALID = {
-    "name": "Alex Example",
-    "email": "alex@example.org",
-    "phone": "+1 (555) 010-0199",
-    "preferred_contact": "email",
-    "message": "Hello,\nI would like to ask about starting therapy.\n\nThank you.",
-    "consent": True,
-}
+# The base of every contact case is contact_helpers.VALID, a valid message, which a case changes.
 VALID_FORM = {**VALID, "consent": "on"}
 DEFAULT_ERRORS = {
     400: "bad_request",
