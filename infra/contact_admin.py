@@ -150,7 +150,7 @@ def one_line(text: Any, width: int) -> str:
 
 
 def table_text(rows: list[dict[str, Any]]) -> str:
-    columns = [("id", 26), ("received_at", 24), ("notify_status", 9), ("name", 24), ("email", 30), ("message", 40)]
+    columns = [("id", 26), ("received_at", 24), ("notify_status", 13), ("name", 24), ("email", 30), ("message", 40)]
     lines = ["  ".join(name.ljust(width) for name, width in columns)]
     for row in rows:
         lines.append("  ".join(one_line(row.get(name), width).ljust(width) for name, width in columns))
