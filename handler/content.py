@@ -177,8 +177,8 @@ def cacheable(content: ContentStore, found: Body, mimetype: str) -> Response:
     return Response(body, mimetype=mimetype, headers=headers)
 
 
-def positive_int(name: str, default: int, maximum: int | None = None) -> int:
-    raw = request.args.get(name)
+def positive_int(args: Any, name: str, default: int, maximum: int | None = None) -> int:
+    raw = args.get(name)
     if raw is None:
         return default
     if (
@@ -195,10 +195,15 @@ def positive_int(name: str, default: int, maximum: int | None = None) -> int:
 
 @bp.get("/articles")
 def list_articles() -> Response:
-    limit = positive_int("limit", DEFAULT_LIMIT, MAX_LIMIT)
-    page = positive_int("page", 1)
     content = store()
-    found = content.list_body(content.first_published(), page, limit, request.args.get("tag"))
+    if request.environ.get("QUERY_STRING"):
+        args = request.args
+        limit = positive_int(args, "limit", DEFAULT_LIMIT, MAX_LIMIT)
+        page = positive_int(args, "page", 1)
+        tag = args.get("tag")
+    else:  # the website's usual request: no need to parse a query
+        limit, page, tag = DEFAULT_LIMIT, 1, None
+    found = content.list_body(content.first_published(), page, limit, tag)
     return cacheable(content, found, "application/json")
 
 
