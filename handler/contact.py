@@ -122,6 +122,11 @@ def failure(status: int, code: str, message: str, fields: dict[str, str] | None 
     return response
 
 
+def invalid(fields: dict[str, str]) -> Response:
+    """422, naming every bad field at once."""
+    return failure(422, "validation_failed", f"Please check these fields: {', '.join(sorted(fields))}.", fields)
+
+
 def received(message_id: str, status: int = 201) -> Response:
     settings = current_app.config
     if request.mimetype == FORM_TYPE and settings["THANK_YOU_URL"]:
@@ -185,19 +190,16 @@ def submit() -> Response:
     extra = frozenset({TURNSTILE_FIELD}) if settings["TURNSTILE_SECRET"] else frozenset()
     fields, errors = validate(data, extra)
     if errors:
-        names = ", ".join(sorted(errors))
-        return failure(422, "validation_failed", f"Please check these fields: {names}.", errors)
+        return invalid(errors)
 
     turnstile = None
     if settings["TURNSTILE_SECRET"]:
         token = data.get(TURNSTILE_FIELD)
         if not (isinstance(token, str) and 0 < len(token) <= TURNSTILE_TOKEN_MAX and token.isascii()):
-            return failure(422, "validation_failed", f"Please check these fields: {TURNSTILE_FIELD}.", {TURNSTILE_FIELD: "required"})
+            return invalid({TURNSTILE_FIELD: "required"})
         verdict = turnstile_passes(token)
         if verdict is False:
-            return failure(
-                422, "validation_failed", f"Please check these fields: {TURNSTILE_FIELD}.", {TURNSTILE_FIELD: "failed"}
-            )
+            return invalid({TURNSTILE_FIELD: "failed"})
         # Cloudflare unreachable: take the message, marked, rather than lose a person.
         turnstile = "passed" if verdict else "unverified"
 

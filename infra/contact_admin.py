@@ -158,10 +158,10 @@ def table_text(rows: list[dict[str, Any]]) -> str:
 
 
 def get_message(dynamodb: Any, table: str, message_id: str) -> dict[str, Any]:
-    item = dynamodb.get_item(TableName=table, Key=message_key(message_id), ConsistentRead=True).get("Item")
-    if item is None:
+    message = MessageStore(dynamodb, table).get(message_id)
+    if message is None:
         raise AdminError(f"no message has the id {message_id}")
-    return from_item(item)
+    return message
 
 
 def confirm(question: str, assume_yes: bool) -> bool:

@@ -42,6 +42,18 @@ def outbox(base_url: str) -> list[dict[str, Any]]:
         return json.load(response)["emails"]
 
 
+def open_and_fill(browser: Any, base_url: str, name: str, email: str, message: str) -> Any:
+    """The example page, once its form is ready, with the contact form filled in and consent given."""
+    page = browser.new_page()
+    page.goto(base_url + "/")
+    page.wait_for_selector("#consent-text:not(:empty)")
+    page.fill("#name", name)
+    page.fill("#email", email)
+    page.fill("#message", message)
+    page.check("#consent")
+    return page
+
+
 def test_a_visitor_reads_the_article_and_sends_a_message(browser, base_url: str) -> None:
     page = browser.new_page()
     page.goto(base_url + "/")
@@ -65,13 +77,7 @@ def test_a_visitor_reads_the_article_and_sends_a_message(browser, base_url: str)
 
 
 def test_a_bad_email_shows_its_field_error_and_keeps_the_text(browser, base_url: str) -> None:
-    page = browser.new_page()
-    page.goto(base_url + "/")
-    page.wait_for_selector("#consent-text:not(:empty)")
-    page.fill("#name", "Sam")
-    page.fill("#email", "sam-at-example")
-    page.fill("#message", "Please keep this text if something goes wrong.")
-    page.check("#consent")
+    page = open_and_fill(browser, base_url, "Sam", "sam-at-example", "Please keep this text if something goes wrong.")
     page.click("#contact-form button[type=submit]")
     error = page.locator('[data-error-for="email"]')
     error.wait_for()
@@ -84,13 +90,7 @@ def test_a_bad_email_shows_its_field_error_and_keeps_the_text(browser, base_url:
 
 
 def test_a_double_click_sends_one_message(browser, base_url: str) -> None:
-    page = browser.new_page()
-    page.goto(base_url + "/")
-    page.wait_for_selector("#consent-text:not(:empty)")
-    page.fill("#name", "Robin")
-    page.fill("#email", "robin@example.org")
-    page.fill("#message", "Clicked twice by mistake.")
-    page.check("#consent")
+    page = open_and_fill(browser, base_url, "Robin", "robin@example.org", "Clicked twice by mistake.")
     page.dblclick("#contact-form button[type=submit]")
     page.wait_for_function("document.querySelector('[data-status]').textContent.startsWith('Thank you')")
     assert len(outbox(base_url)) == 1
