@@ -29,6 +29,7 @@ from handler.storage import (
     Duplicate,
     MessageStore,
     RateLimited,
+    Recorded,
     StorageUnavailable,
     iso_time,
     keyed_hash,
@@ -57,11 +58,12 @@ class BadRequest(Exception):
 
 
 def reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    names = [name for name, _ in pairs]
-    duplicated = sorted({name for name in names if names.count(name) > 1})
-    if duplicated:
+    fields = dict(pairs)
+    if len(fields) != len(pairs):
+        names = [name for name, _ in pairs]
+        duplicated = sorted({name for name in names if names.count(name) > 1})
         raise BadRequest(f"The field '{duplicated[0][:64]}' is given more than once.")
-    return dict(pairs)
+    return fields
 
 
 def parse_body(body: bytes, mimetype: str) -> dict[str, Any]:
@@ -133,9 +135,10 @@ def received(message_id: str, status: int = 201) -> Response:
         return redirect(settings["THANK_YOU_URL"], code=303)
     if wants_html():
         return page(status, "Thank you", ["Your message has been received.", settings["CRISIS_NOTICE"]])
-    response = jsonify(id=message_id, status="received", notice=settings["CRISIS_NOTICE"])
-    response.status_code = status
-    response.headers["Cache-Control"] = "no-store"
+    # Written out rather than jsonify'd: this answer is on every message's path.
+    body = json.dumps({"id": message_id, "notice": settings["CRISIS_NOTICE"], "status": "received"})
+    response = Response(body, status, content_type=JSON_TYPE)
+    response.headers.add("Cache-Control", "no-store")
     return response
 
 
@@ -153,10 +156,6 @@ def turnstile_passes(token: Any) -> bool | None:
         return None
 
 
-def message_store() -> MessageStore:
-    return MessageStore(aws.clients().dynamodb, current_app.config["CONTACT_TABLE_NAME"])
-
-
 @bp.get("/contact")
 def form_settings() -> Response:
     """What the website shows beside the form: the consent text (and its version) and the crisis notice."""
@@ -172,28 +171,35 @@ def form_settings() -> Response:
 @bp.post("/contact")
 def submit() -> Response:
     started = time.perf_counter()
+    # Each use of Flask's proxies looks the request up again: look once.
+    req = request._get_current_object()  # type: ignore[attr-defined]
     settings = current_app.config
-    if (request.content_length or 0) > MAX_BODY_BYTES:
+    environ = req.environ
+    if (req.content_length or 0) > MAX_BODY_BYTES:
         return failure(413, "payload_too_large", f"The message is too large: at most {MAX_BODY_BYTES // 1024} KB.")
-    if request.mimetype not in (JSON_TYPE, FORM_TYPE):
+    mimetype = req.mimetype
+    if mimetype not in (JSON_TYPE, FORM_TYPE):
         return failure(415, "unsupported_media_type", f"Send the form as {JSON_TYPE} or {FORM_TYPE}.")
-    idempotency_key = request.headers.get("Idempotency-Key")
+    idempotency_key = environ.get("HTTP_IDEMPOTENCY_KEY")
     if idempotency_key is not None and not (
-        0 < len(idempotency_key) <= IDEMPOTENCY_KEY_MAX and idempotency_key.isascii() and idempotency_key.isprintable()
+        idempotency_key.strip()
+        and len(idempotency_key) <= IDEMPOTENCY_KEY_MAX
+        and idempotency_key.isascii()
+        and idempotency_key.isprintable()
     ):
         return failure(400, "bad_request", f"Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_MAX} visible ASCII characters.")
     try:
-        data = parse_body(request.get_data(cache=False), request.mimetype)
+        data = parse_body(req.get_data(cache=False), mimetype)
     except BadRequest as error:
         return failure(400, "bad_request", str(error))
 
-    extra = frozenset({TURNSTILE_FIELD}) if settings["TURNSTILE_SECRET"] else frozenset()
-    fields, errors = validate(data, extra)
+    turnstile_secret = settings["TURNSTILE_SECRET"]
+    fields, errors = validate(data, frozenset({TURNSTILE_FIELD}) if turnstile_secret else frozenset())
     if errors:
         return invalid(errors)
 
     turnstile = None
-    if settings["TURNSTILE_SECRET"]:
+    if turnstile_secret:
         token = data.get(TURNSTILE_FIELD)
         if not (isinstance(token, str) and 0 < len(token) <= TURNSTILE_TOKEN_MAX and token.isascii()):
             return invalid({TURNSTILE_FIELD: "required"})
@@ -205,7 +211,7 @@ def submit() -> Response:
 
     now = time.time()
     secret = settings["IP_HASH_SECRET"]
-    ip_hash = keyed_hash(secret, "address", request.remote_addr or "")
+    ip_hash = keyed_hash(secret, "address", req.remote_addr or "")
     message = {
         "id": new_id(now),
         "received_at": iso_time(now),
@@ -216,8 +222,8 @@ def submit() -> Response:
         "message": fields["message"],
         "consent_version": settings["CONSENT_VERSION"],
         "ip_hash": ip_hash,
-        "user_agent": (request.user_agent.string or "")[:USER_AGENT_MAX] or None,
-        "source_page": (request.headers.get("Origin") or request.headers.get("Referer") or "")[:SOURCE_PAGE_MAX] or None,
+        "user_agent": environ.get("HTTP_USER_AGENT", "")[:USER_AGENT_MAX] or None,
+        "source_page": (environ.get("HTTP_ORIGIN") or environ.get("HTTP_REFERER") or "")[:SOURCE_PAGE_MAX] or None,
         "turnstile": turnstile,
     }
     content_hash = keyed_hash(secret, "duplicate", fields["email"].lower(), fields["message"])
@@ -226,7 +232,8 @@ def submit() -> Response:
     else:
         claim_key, claim_window = content_hash, DUPLICATE_WINDOW_SECONDS
     spam = fields["honeypot_filled"]
-    store = message_store()
+    clients = aws.clients()
+    store = MessageStore(clients.dynamodb, settings["CONTACT_TABLE_NAME"])
     try:
         outcome = store.record(
             message,
@@ -243,34 +250,38 @@ def submit() -> Response:
     except StorageUnavailable:
         return unstored(message, spam, started)
 
-    if isinstance(outcome, RateLimited):
-        log.info("contact rate limited", extra={"retry_after": outcome.retry_after})
-        response = failure(429, "rate_limited", "Too many messages from this address. Please try again later.")
-        response.headers["Retry-After"] = str(outcome.retry_after)
-        return response
-    if isinstance(outcome, Duplicate):
-        if not outcome.same_content:
-            log.info("idempotency key reused for another message", extra={"message_id": outcome.message_id})
-            return failure(
-                409,
-                "idempotency_key_reused",
-                "This Idempotency-Key was already used for a different message: send it with a new key.",
-            )
-        log.info("contact duplicate", extra={"message_id": outcome.message_id})
-        return received(outcome.message_id)
+    if not isinstance(outcome, Recorded):
+        return not_recorded(outcome)
     if spam:
         log.info("contact stored as spam", extra={"message_id": message["id"]})
         return received(message["id"])
 
-    ses = aws.clients().ses
-    sent = delivery.deliver(message, 0, store, ses, settings)
+    sent = delivery.deliver(message, 0, store, clients.ses, settings)
     if settings["SEND_ACKNOWLEDGEMENT"]:
-        delivery.acknowledge(message, ses, settings)
+        delivery.acknowledge(message, clients.ses, settings)
     log.info(
         "contact received",
         extra={"message_id": message["id"], "notified": sent, "duration_ms": round(1000 * (time.perf_counter() - started))},
     )
     return received(message["id"])
+
+
+def not_recorded(outcome: Duplicate | RateLimited) -> Response:
+    """The answer when the transaction stored nothing: rate limited, or a duplicate."""
+    if isinstance(outcome, RateLimited):
+        log.info("contact rate limited", extra={"retry_after": outcome.retry_after})
+        response = failure(429, "rate_limited", "Too many messages from this address. Please try again later.")
+        response.headers["Retry-After"] = str(outcome.retry_after)
+        return response
+    if not outcome.same_content:
+        log.info("idempotency key reused for another message", extra={"message_id": outcome.message_id})
+        return failure(
+            409,
+            "idempotency_key_reused",
+            "This Idempotency-Key was already used for a different message: send it with a new key.",
+        )
+    log.info("contact duplicate", extra={"message_id": outcome.message_id})
+    return received(outcome.message_id)
 
 
 def unstored(message: dict[str, Any], spam: bool, started: float) -> Response:

@@ -15,8 +15,6 @@ deletes lazily, so conditions compare it with the clock too.
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 import hmac
 import os
 import time
@@ -35,6 +33,7 @@ DUPLICATE_WINDOW_SECONDS = 600
 NOTIFY_LEASE_SECONDS = 120
 TRANSACTION_TRIES = 3
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CROCKFORD_PAIRS = [first + second for first in CROCKFORD for second in CROCKFORD]
 
 NOTIFY_PENDING = "pending"
 NOTIFY_RETRYING = "retrying"
@@ -67,17 +66,18 @@ def new_id(now: float | None = None) -> str:
     """A ULID: 48 bits of milliseconds then 80 random bits, in Crockford base 32, so ids sort by time."""
     millis = int((time.time() if now is None else now) * 1000)
     value = (millis << 80) | int.from_bytes(os.urandom(10), "big")
-    return "".join(CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))
+    # 130 bits (the top two zero) as 13 pairs of characters, 10 bits each.
+    return "".join([CROCKFORD_PAIRS[(value >> shift) & 1023] for shift in range(120, -1, -10)])
 
 
 def iso_time(moment: float) -> str:
     """UTC, ISO 8601, to the millisecond: sorts as text."""
-    return dt.datetime.fromtimestamp(moment, dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(moment)) + ".%03dZ" % (int(moment * 1000) % 1000)
 
 
 def keyed_hash(secret: bytes, *parts: str) -> str:
     """HMAC-SHA256 of the parts: a stable key that reveals nothing without the secret."""
-    return hmac.new(secret, "\x1f".join(parts).encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.digest(secret, "\x1f".join(parts).encode("utf-8"), "sha256").hex()
 
 
 def to_attribute(value: Any) -> dict[str, Any]:
@@ -120,22 +120,21 @@ class MessageStore:
 
     def message_item(self, message: dict[str, Any], now: float, retention_days: int, spam: bool) -> dict[str, Any]:
         message_id = message["id"]
-        fields = {
-            "pk": f"MSG#{message_id}",
-            "sk": MESSAGE_SK,
-            "recent_pk": RECENT_PARTITION,
-            "recent_sk": f"{message['received_at']}#{message_id}",
-            **message,
-            "notify_status": NOTIFY_SPAM if spam else NOTIFY_PENDING,
-            "notify_attempts": 0,
-            "expires_at": int(now) + retention_days * 86400 if retention_days else None,
-        }
+        item = to_item(message)
+        item["pk"] = {"S": f"MSG#{message_id}"}
+        item["sk"] = {"S": MESSAGE_SK}
+        item["recent_pk"] = {"S": RECENT_PARTITION}
+        item["recent_sk"] = {"S": f"{message['received_at']}#{message_id}"}
+        item["notify_status"] = {"S": NOTIFY_SPAM if spam else NOTIFY_PENDING}
+        item["notify_attempts"] = {"N": "0"}
+        if retention_days:
+            item["expires_at"] = {"N": str(int(now) + retention_days * 86400)}
         if not spam:
             # In the pending index until notified: if this function dies before
             # it sends, the retry function finds the message once the lease ends.
-            fields["pending_pk"] = PENDING_PARTITION
-            fields["pending_sk"] = pending_sort_key(now + NOTIFY_LEASE_SECONDS, message_id)
-        return to_item(fields)
+            item["pending_pk"] = {"S": PENDING_PARTITION}
+            item["pending_sk"] = {"S": pending_sort_key(now + NOTIFY_LEASE_SECONDS, message_id)}
+        return item
 
     def record(
         self,
@@ -168,15 +167,13 @@ class MessageStore:
             {
                 "Put": {
                     "TableName": self.table_name,
-                    "Item": to_item(
-                        {
-                            "pk": f"CLAIM#{claim_key}",
-                            "sk": "CLAIM",
-                            "message_id": message["id"],
-                            "content_hash": content_hash,
-                            "expires_at": int(now) + claim_window,
-                        }
-                    ),
+                    "Item": {
+                        "pk": {"S": f"CLAIM#{claim_key}"},
+                        "sk": {"S": "CLAIM"},
+                        "message_id": {"S": message["id"]},
+                        "content_hash": {"S": content_hash},
+                        "expires_at": {"N": str(int(now) + claim_window)},
+                    },
                     "ConditionExpression": "attribute_not_exists(pk) OR expires_at < :now",
                     "ExpressionAttributeValues": {":now": {"N": str(int(now))}},
                     "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
@@ -232,19 +229,24 @@ class MessageStore:
             message_id,
             "SET notify_status = :sent, notify_attempts = :attempts, notified_at = :at "
             "REMOVE pending_pk, pending_sk, last_error",
-            {":sent": NOTIFY_SENT, ":attempts": attempts, ":at": iso_time(time.time() if now is None else now)},
+            {
+                ":sent": {"S": NOTIFY_SENT},
+                ":attempts": {"N": str(attempts)},
+                ":at": {"S": iso_time(time.time() if now is None else now)},
+            },
         )
 
     def mark_attempt_failed(
         self, message_id: str, attempts: int, error_code: str, retry_at: float | None
     ) -> None:
         """A failed attempt: due again at ``retry_at``, or failed for good when it is None."""
+        values = {":attempts": {"N": str(attempts)}, ":error": {"S": error_code}}
         if retry_at is None:
             self._update(
                 message_id,
                 "SET notify_status = :failed, notify_attempts = :attempts, last_error = :error "
                 "REMOVE pending_pk, pending_sk",
-                {":failed": NOTIFY_FAILED, ":attempts": attempts, ":error": error_code},
+                {**values, ":failed": {"S": NOTIFY_FAILED}},
             )
         else:
             self._update(
@@ -252,15 +254,15 @@ class MessageStore:
                 "SET notify_status = :retrying, notify_attempts = :attempts, last_error = :error, "
                 "pending_pk = :pending, pending_sk = :due",
                 {
-                    ":retrying": NOTIFY_RETRYING,
-                    ":attempts": attempts,
-                    ":error": error_code,
-                    ":pending": PENDING_PARTITION,
-                    ":due": pending_sort_key(retry_at, message_id),
+                    **values,
+                    ":retrying": {"S": NOTIFY_RETRYING},
+                    ":pending": {"S": PENDING_PARTITION},
+                    ":due": {"S": pending_sort_key(retry_at, message_id)},
                 },
             )
 
     def _update(self, message_id: str, expression: str, values: dict[str, Any]) -> None:
+        """Update a message that must exist; ``values`` are typed DynamoDB attribute values."""
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
@@ -269,7 +271,7 @@ class MessageStore:
                 Key=message_key(message_id),
                 UpdateExpression=expression,
                 ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeValues={name: to_attribute(value) for name, value in values.items()},
+                ExpressionAttributeValues=values,
             )
         except (BotoCoreError, ClientError) as error:
             raise StorageUnavailable("update_item failed") from error

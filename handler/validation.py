@@ -25,6 +25,9 @@ TRUE_WORDS = {"true", "on", "yes", "1"}
 # cannot be encoded as UTF-8 to be stored, hashed or mailed).
 SINGLE_LINE_FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 MULTILINE_FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")  # keeps tab and line feed
+# A field made only of spaces and invisible characters (zero-width spaces,
+# joiners, direction marks: what str.strip keeps) is as good as empty.
+VISIBLE = re.compile(r"[^\s\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]")
 
 
 def text_field(value: Any, maximum: int, *, multiline: bool = False) -> tuple[str | None, str | None]:
@@ -36,7 +39,7 @@ def text_field(value: Any, maximum: int, *, multiline: bool = False) -> tuple[st
     if (MULTILINE_FORBIDDEN if multiline else SINGLE_LINE_FORBIDDEN).search(value):
         return None, "control_characters"
     value = value.strip()
-    if not value:
+    if not value or not VISIBLE.search(value):
         return None, "required"
     if len(value) > maximum:
         return None, "too_long"

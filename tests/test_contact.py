@@ -118,6 +118,8 @@ LONG = "x" * 101
         ({"name": None}, {"name": "required"}),
         ({"name": ""}, {"name": "required"}),
         ({"name": "   "}, {"name": "required"}),
+        ({"name": "\u200b\u200d\ufeff"}, {"name": "required"}),
+        ({"name": "\u3164 \u2060"}, {"name": "required"}),
         ({"name": LONG}, {"name": "too_long"}),
         ({"name": 42}, {"name": "invalid_type"}),
         ({"name": ["Alex"]}, {"name": "invalid_type"}),
@@ -145,6 +147,7 @@ LONG = "x" * 101
         ({"preferred_contact": "carrier pigeon"}, {"preferred_contact": "invalid_choice"}),
         ({"message": None}, {"message": "required"}),
         ({"message": " \n "}, {"message": "required"}),
+        ({"message": "\u200b\n\u200b"}, {"message": "required"}),
         ({"message": "x" * 5001}, {"message": "too_long"}),
         ({"message": "bell\x07"}, {"message": "control_characters"}),
         ({"consent": None}, {"consent": "required"}),
@@ -428,7 +431,7 @@ def test_the_same_email_and_message_within_ten_minutes_is_one_message(aws, conta
 
 
 def test_a_bad_idempotency_key_is_a_400(aws, contact) -> None:
-    for key in ("x" * 201, "caf\u00e9"):
+    for key in ("x" * 201, "caf\u00e9", "   ", "\t"):
         result = post_json(contact, VALID, headers={"Idempotency-Key": key})
         assert result["statusCode"] == 400
     assert aws.items() == []
