@@ -25,9 +25,15 @@ TRUE_WORDS = {"true", "on", "yes", "1"}
 # cannot be encoded as UTF-8 to be stored, hashed or mailed).
 SINGLE_LINE_FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 MULTILINE_FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")  # keeps tab and line feed
-# A field made only of spaces and invisible characters (zero-width spaces,
-# joiners, direction marks: what str.strip keeps) is as good as empty.
-VISIBLE = re.compile(r"[^\s\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]")
+# A field made only of spaces and invisible characters is as good as empty:
+# what str.strip keeps of them, such as zero-width spaces and joiners, direction
+# marks, fillers, variation selectors, tag characters and the blank Braille
+# pattern. (Not every format character: U+0600 to U+0605 are visible.)
+VISIBLE = re.compile(
+    r"[^\s\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+    r"\u2060-\u206f\u2800\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb\U00013430-\U0001343f"
+    r"\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e007f\U000e0100-\U000e01ef]"
+)
 
 
 def text_field(value: Any, maximum: int, *, multiline: bool = False) -> tuple[str | None, str | None]:

@@ -99,14 +99,17 @@ class EmbeddedAws:
     def items(self) -> list[dict[str, Any]]:
         return self.dynamodb.scan(TableName=TABLE)["Items"]
 
-    def emails(self) -> list[EmailMessage]:
-        """Every email SES accepted, oldest first, parsed."""
+    def raw_emails(self) -> list[str]:
+        """Every email SES accepted, oldest first, as it went on the wire."""
         from moto.core import DEFAULT_ACCOUNT_ID
         from moto.ses.models import ses_backends
 
-        sent = ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages
+        return [message.raw_data for message in ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages]
+
+    def emails(self) -> list[EmailMessage]:
+        """Every email SES accepted, oldest first, parsed."""
         # Parsed with plain line feeds, as a mail reader shows them.
-        return [email.message_from_string(m.raw_data.replace("\r\n", "\n"), policy=email.policy.default) for m in sent]
+        return [email.message_from_string(raw.replace("\r\n", "\n"), policy=email.policy.default) for raw in self.raw_emails()]
 
 
 def forget_boto3_default_session() -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import email.header
+import email.utils
 import hashlib
 import hmac
 import json
+import re
 import time
 
 import pytest
@@ -120,6 +122,7 @@ LONG = "x" * 101
         ({"name": "   "}, {"name": "required"}),
         ({"name": "\u200b\u200d\ufeff"}, {"name": "required"}),
         ({"name": "\u3164 \u2060"}, {"name": "required"}),
+        ({"name": "\u2800\U000e0041\U000e0020\U000e0100\U0001d173"}, {"name": "required"}),
         ({"name": LONG}, {"name": "too_long"}),
         ({"name": 42}, {"name": "invalid_type"}),
         ({"name": ["Alex"]}, {"name": "invalid_type"}),
@@ -186,6 +189,9 @@ def test_every_bad_field_is_named_at_once(aws, contact) -> None:
     [
         ({"name": "x" * 100}, {"name": "x" * 100}),
         ({"name": "  Alex  "}, {"name": "Alex"}),
+        ({"name": "\u200bAlex\u200d"}, {"name": "\u200bAlex\u200d"}),
+        ({"name": "\u0301"}, {"name": "\u0301"}),
+        ({"name": "\u1100\u1160"}, {"name": "\u1100\u1160"}),
         ({"message": "x" * 5000}, {"message": "x" * 5000}),
         ({"message": "line one\r\nline two\rline three\n\tindented"}, {"message": "line one\nline two\nline three\n\tindented"}),
         ({"email": "Alex@Example.ORG"}, {"email": "Alex@example.org"}),
@@ -307,6 +313,39 @@ def test_a_unicode_name_survives_storage_and_the_subject(aws, contact) -> None:
     )
     assert decoded == f"New enquiry from {name}"
     assert alert["Reply-To"].addresses[0].display_name == name
+
+
+def test_the_email_on_the_wire_has_crlf_line_ends_and_short_lines(aws, contact) -> None:
+    message = "Zoë wrote a very long line " + "without a break " * 40 + "\nand a second line.\n\n= signs =3D stay"
+    post_json(contact, {**VALID, "name": "Zoë " * 20, "message": message})
+    (raw,) = aws.raw_emails()
+    headers, body = raw.split("\r\n\r\n", 1)
+    assert all("\n" not in line and "\r" not in line for line in raw.split("\r\n"))
+    assert all(len(line) <= 998 for line in headers.split("\r\n"))  # RFC 5322's hard limit
+    assert all(len(line) <= 76 for line in body.split("\r\n"))  # quoted-printable's
+    (alert,) = aws.emails()
+    assert message in alert.get_body(("plain",)).get_content()
+
+
+def display_name(raw: str, header: str) -> str:
+    """The display name in a header as RFC 2047 decodes it: white space between
+    encoded words is dropped (Python's newer header parser keeps some of it)."""
+    value = raw.split(f"\r\n{header}: ", 1)[1].split("\r\n\r\n", 1)[0]
+    value = re.split(r"\r\n(?=\S)", value, maxsplit=1)[0]  # up to the next header
+    decoded = email.header.make_header(email.header.decode_header(value))
+    return email.utils.parseaddr(str(decoded))[0]
+
+
+def test_a_long_non_ascii_name_is_folded_in_every_header(aws, make_handler) -> None:
+    name = "김민준 박서연 이도윤 최하은 정시우 Zoë Ærø"
+    result = post_json(make_handler(SEND_ACKNOWLEDGEMENT="true"), {**VALID, "name": name})
+    assert result["statusCode"] == 201, json_body(result)
+    alert, acknowledgement = aws.emails()
+    assert alert["Subject"] == f"New enquiry from {name}"
+    assert [a.addr_spec for a in acknowledgement["To"].addresses] == [VALID["email"]]
+    raw_alert, raw_acknowledgement = aws.raw_emails()
+    assert display_name(raw_alert, "Reply-To") == name
+    assert display_name(raw_acknowledgement, "To") == name
 
 
 def test_a_name_shaped_like_an_address_cannot_redirect_replies(aws, contact) -> None:
