@@ -47,6 +47,7 @@ IDEMPOTENCY_KEY_MAX = 200
 JSON_TYPE = "application/json"
 FORM_TYPE = "application/x-www-form-urlencoded"
 TURNSTILE_TIMEOUT_SECONDS = 3
+TURNSTILE_ANSWER_MAX = 4096  # Cloudflare's answer is a few hundred bytes
 # Logged when DynamoDB and SES both failed: nothing kept, the visitor asked to try again.
 CONTACT_NOT_RECEIVED = "CONTACT_NOT_RECEIVED"
 
@@ -143,7 +144,7 @@ def received(message_id: str, status: int = 201) -> Response:
 
 
 def turnstile_passes(token: Any) -> bool | None:
-    """True or False as Cloudflare answers; None when it could not be asked."""
+    """True or False as Cloudflare answers; None when it could not be asked or its answer makes no sense."""
     settings = current_app.config
     data = urllib.parse.urlencode({"secret": settings["TURNSTILE_SECRET"], "response": token}).encode("ascii")
     try:
@@ -151,9 +152,11 @@ def turnstile_passes(token: Any) -> bool | None:
             urllib.request.Request(settings["TURNSTILE_VERIFY_URL"], data=data, method="POST"),
             timeout=TURNSTILE_TIMEOUT_SECONDS,
         ) as answer:
-            return bool(json.load(answer).get("success"))
-    except (OSError, ValueError, urllib.error.URLError):
+            verdict = json.loads(answer.read(TURNSTILE_ANSWER_MAX))
+    except Exception:  # unreachable, refused, cut short, garbled: none of it is the visitor's doing
         return None
+    success = verdict.get("success") if isinstance(verdict, dict) else None
+    return success if isinstance(success, bool) else None
 
 
 @bp.get("/contact")
@@ -198,6 +201,16 @@ def submit() -> Response:
     if errors:
         return invalid(errors)
 
+    now = time.time()
+    secret = settings["IP_HASH_SECRET"]
+    content_hash = keyed_hash(secret, "duplicate", fields["email"].lower(), fields["message"])
+    if idempotency_key is not None:
+        claim_key, claim_window = keyed_hash(secret, "idempotency", idempotency_key), IDEMPOTENCY_WINDOW_SECONDS
+    else:
+        claim_key, claim_window = content_hash, DUPLICATE_WINDOW_SECONDS
+    clients = aws.clients()
+    store = MessageStore(clients.dynamodb, settings["CONTACT_TABLE_NAME"])
+
     turnstile = None
     if turnstile_secret:
         token = data.get(TURNSTILE_FIELD)
@@ -205,12 +218,16 @@ def submit() -> Response:
             return invalid({TURNSTILE_FIELD: "required"})
         verdict = turnstile_passes(token)
         if verdict is False:
+            # Cloudflare takes a token once: a retry of a message already stored
+            # fails the check, and must get the first message's id, not an error.
+            stored_id = store.claimed(claim_key, content_hash, now)
+            if stored_id is not None:
+                log.info("contact duplicate", extra={"message_id": stored_id})
+                return received(stored_id)
             return invalid({TURNSTILE_FIELD: "failed"})
         # Cloudflare unreachable: take the message, marked, rather than lose a person.
         turnstile = "passed" if verdict else "unverified"
 
-    now = time.time()
-    secret = settings["IP_HASH_SECRET"]
     ip_hash = keyed_hash(secret, "address", req.remote_addr or "")
     message = {
         "id": new_id(now),
@@ -226,14 +243,7 @@ def submit() -> Response:
         "source_page": (environ.get("HTTP_ORIGIN") or environ.get("HTTP_REFERER") or "")[:SOURCE_PAGE_MAX] or None,
         "turnstile": turnstile,
     }
-    content_hash = keyed_hash(secret, "duplicate", fields["email"].lower(), fields["message"])
-    if idempotency_key is not None:
-        claim_key, claim_window = keyed_hash(secret, "idempotency", idempotency_key), IDEMPOTENCY_WINDOW_SECONDS
-    else:
-        claim_key, claim_window = content_hash, DUPLICATE_WINDOW_SECONDS
     spam = fields["honeypot_filled"]
-    clients = aws.clients()
-    store = MessageStore(clients.dynamodb, settings["CONTACT_TABLE_NAME"])
     try:
         outcome = store.record(
             message,

@@ -223,6 +223,25 @@ class MessageStore:
                 raise StorageUnavailable("transact_write_items failed") from error
         raise StorageUnavailable("transaction kept conflicting")
 
+    def claimed(self, claim_key: str, content_hash: str, now: float) -> str | None:
+        """The id of the message holding a live claim on ``claim_key`` with this content, if any.
+
+        None also when DynamoDB cannot say: the caller then answers as if unclaimed.
+        """
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            item = self.client.get_item(
+                TableName=self.table_name,
+                Key={"pk": {"S": f"CLAIM#{claim_key}"}, "sk": {"S": "CLAIM"}},
+                ConsistentRead=True,
+            ).get("Item")
+        except (BotoCoreError, ClientError):
+            return None
+        if not item or int(item["expires_at"]["N"]) < now or item["content_hash"]["S"] != content_hash:
+            return None
+        return item["message_id"]["S"]
+
     def mark_sent(self, message_id: str, attempts: int, now: float | None = None) -> None:
         """The notification went out: the message leaves the pending index."""
         self._update(

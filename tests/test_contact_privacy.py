@@ -120,6 +120,57 @@ def test_turnstile_failing_or_missing_is_a_422(aws, make_handler, turnstile) -> 
     assert aws.items() == [] and aws.emails() == []
 
 
+def test_a_retry_of_a_stored_message_gets_its_id_though_its_token_is_spent(aws, make_handler, turnstile) -> None:
+    handler = make_handler(TURNSTILE_SECRET="ts-secret", TURNSTILE_VERIFY_URL=turnstile)
+    fields = {**VALID, "cf-turnstile-response": "good-token"}
+    first = post_json(handler, fields, headers={"Idempotency-Key": "form-1"})
+    TurnstileStub.verdicts["good-token"] = False  # Cloudflare takes a token once
+    again = post_json(handler, fields, headers={"Idempotency-Key": "form-1"})
+    assert again["statusCode"] == 201 and json_body(again)["id"] == json_body(first)["id"]
+    assert len(aws.messages()) == 1 and len(aws.emails()) == 1
+    # The spent token on another message is still a failure.
+    other = post_json(handler, {**fields, "message": "Another message"}, headers={"Idempotency-Key": "form-2"})
+    assert other["statusCode"] == 422 and json_body(other)["fields"] == {"cf-turnstile-response": "failed"}
+    assert len(aws.messages()) == 1
+
+
+class GarbledTurnstile(BaseHTTPRequestHandler):
+    answer = b""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        if self.answer == b"not http":
+            self.wfile.write(b"NOT HTTP AT ALL\r\n\r\n")
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(self.answer) + (10 if self.answer == b'{"success"' else 0)))
+        self.end_headers()
+        self.wfile.write(self.answer)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    "answer", [b"[]", b'"x"', b"1", b"null", b'{"success": "false"}', b'{"success"', b"not json", b"not http"]
+)
+def test_a_garbled_turnstile_answer_takes_the_message_marked_unverified(aws, make_handler, answer: bytes) -> None:
+    GarbledTurnstile.answer = answer
+    server = HTTPServer(("127.0.0.1", 0), GarbledTurnstile)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/siteverify"
+        handler = make_handler(TURNSTILE_SECRET="ts-secret", TURNSTILE_VERIFY_URL=url)
+        result = post_json(handler, {**VALID, "cf-turnstile-response": "any"})
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result["statusCode"] == 201, json_body(result)
+    assert attribute(aws.messages()[0], "turnstile") == "unverified"
+    assert len(aws.emails()) == 1
+
+
 def test_turnstile_unreachable_takes_the_message_marked_unverified(aws, make_handler) -> None:
     handler = make_handler(TURNSTILE_SECRET="ts-secret", TURNSTILE_VERIFY_URL="http://127.0.0.1:9/siteverify")
     assert post_json(handler, {**VALID, "cf-turnstile-response": "any"})["statusCode"] == 201
