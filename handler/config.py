@@ -27,6 +27,7 @@ DEFAULT_CONSENT_TEXT = (
     "I will share only what I am comfortable sending this way."
 )
 PLAIN_ADDRESS = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
+CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 class ConfigError(ValueError):
@@ -76,6 +77,31 @@ def flag(environ: Mapping[str, str], variable: str, default: bool) -> bool:
     return raw == "true"
 
 
+def alert_settings(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
+    """What an alert needs: read here for the function and for ``contact-admin resend`` alike."""
+    sender_name = environ.get("SENDER_NAME", "").strip() or "Website contact form"
+    if CONTROL_CHARACTERS.search(sender_name):
+        # It goes into every alert's From header: a line break there would fail every alert.
+        raise ConfigError("SENDER_NAME may not hold line breaks or other control characters")
+    notify_detail = environ.get("NOTIFY_DETAIL", "full").strip() or "full"
+    if notify_detail not in ("full", "minimal"):
+        raise ConfigError(f"NOTIFY_DETAIL: {notify_detail!r} must be full or minimal")
+    time_zone = environ.get("PRACTICE_TIMEZONE", "UTC").strip() or "UTC"
+    try:
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo(time_zone)
+    except (ValueError, KeyError, OSError):
+        raise ConfigError(f"PRACTICE_TIMEZONE: {time_zone!r} is not an IANA time zone such as Europe/London") from None
+    return {
+        "SENDER_EMAIL": addresses(required(environ, "SENDER_EMAIL"), "SENDER_EMAIL")[0],
+        "SENDER_NAME": sender_name,
+        "NOTIFY_EMAILS": addresses(required(environ, "NOTIFY_EMAIL"), "NOTIFY_EMAIL"),
+        "NOTIFY_DETAIL": notify_detail,
+        "PRACTICE_TIMEZONE": time_zone,
+    }
+
+
 def load_settings(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
     """The app's configuration, from environment variables with safe defaults."""
     origins = [
@@ -90,16 +116,6 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
     if thank_you_url and origin_of(thank_you_url) not in origins:
         # Redirecting only to the practice's own site: never an open redirect.
         raise ConfigError(f"THANK_YOU_URL: {thank_you_url!r} is not on an origin in ALLOWED_ORIGINS")
-    notify_detail = environ.get("NOTIFY_DETAIL", "full").strip() or "full"
-    if notify_detail not in ("full", "minimal"):
-        raise ConfigError(f"NOTIFY_DETAIL: {notify_detail!r} must be full or minimal")
-    time_zone = environ.get("PRACTICE_TIMEZONE", "UTC").strip() or "UTC"
-    try:
-        from zoneinfo import ZoneInfo
-
-        ZoneInfo(time_zone)
-    except (ValueError, KeyError, OSError):
-        raise ConfigError(f"PRACTICE_TIMEZONE: {time_zone!r} is not an IANA time zone such as Europe/London") from None
     ip_hash_secret = required(environ, "IP_HASH_SECRET")
     if len(ip_hash_secret) < 16:
         raise ConfigError("IP_HASH_SECRET must be at least 16 characters")
@@ -113,12 +129,8 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
         "CONTENT_CACHE_CONTROL": environ.get("CACHE_CONTROL", DEFAULT_CACHE_CONTROL),
         # Contact messages.
         "CONTACT_TABLE_NAME": required(environ, "CONTACT_TABLE_NAME"),
-        "SENDER_EMAIL": addresses(required(environ, "SENDER_EMAIL"), "SENDER_EMAIL")[0],
-        "SENDER_NAME": environ.get("SENDER_NAME", "").strip() or "Website contact form",
-        "NOTIFY_EMAILS": addresses(required(environ, "NOTIFY_EMAIL"), "NOTIFY_EMAIL"),
-        "NOTIFY_DETAIL": notify_detail,
+        **alert_settings(environ),
         "SEND_ACKNOWLEDGEMENT": flag(environ, "SEND_ACKNOWLEDGEMENT", False),
-        "PRACTICE_TIMEZONE": time_zone,
         "THANK_YOU_URL": thank_you_url,
         "CRISIS_NOTICE": environ.get("CRISIS_NOTICE", "").strip() or DEFAULT_CRISIS_NOTICE,
         "CONSENT_TEXT": consent_text,

@@ -15,6 +15,7 @@ from typing import Any
 from flask import Flask
 
 from handler import aws, create_app, delivery
+from handler.errors import UNHANDLED_ERROR
 from handler.storage import MessageStore, StorageUnavailable
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,11 @@ def retry_pending(app: Flask, now: float | None = None) -> dict[str, int]:
             try:
                 sent = delivery.deliver(message, message.get("notify_attempts", 0), store, clients.ses, app.config)
             except StorageUnavailable:
+                sent = False
+            except Exception as error:
+                # A message that cannot be sent at all (an item edited by hand,
+                # say) must not stop the others; the alarm on this marker fires.
+                log.error(UNHANDLED_ERROR, extra={"message_id": message_id, "error_type": type(error).__name__})
                 sent = False
             counts["sent" if sent else "failed"] += 1
     log.info("retry pass", extra=counts)

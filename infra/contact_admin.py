@@ -27,6 +27,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from handler import notification
+from handler.config import ConfigError, alert_settings
+from handler.validation import check_email
 from handler.storage import (
     NOTIFY_FAILED,
     NOTIFY_PENDING,
@@ -172,19 +174,19 @@ def confirm(question: str, assume_yes: bool) -> bool:
     return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
 
 
+def spreadsheet_safe(value: Any) -> Any:
+    """A cell a spreadsheet will show as text: a visitor's ``=HYPERLINK(...)`` must not become a formula."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def notify_settings() -> dict[str, Any]:
-    """What an alert needs, from the same variables the function reads."""
-    sender = os.environ.get("SENDER_EMAIL")
-    recipients = [a.strip() for a in os.environ.get("NOTIFY_EMAIL", "").split(",") if a.strip()]
-    if not sender or not recipients:
-        raise AdminError("resend needs SENDER_EMAIL and NOTIFY_EMAIL set, as in the stack's parameters")
-    return {
-        "SENDER_EMAIL": sender,
-        "SENDER_NAME": os.environ.get("SENDER_NAME", "Website contact form"),
-        "NOTIFY_EMAILS": recipients,
-        "NOTIFY_DETAIL": os.environ.get("NOTIFY_DETAIL", "full"),
-        "PRACTICE_TIMEZONE": os.environ.get("PRACTICE_TIMEZONE", "UTC"),
-    }
+    """What an alert needs, read from the same variables, by the same rules, as the function."""
+    try:
+        return alert_settings(os.environ)
+    except ConfigError as error:
+        raise AdminError(f"resend needs the stack's alert settings: {error}") from None
 
 
 def run(args: argparse.Namespace, out: io.TextIOBase) -> None:
@@ -212,15 +214,17 @@ def run(args: argparse.Namespace, out: io.TextIOBase) -> None:
             else:
                 writer = csv.DictWriter(target, fieldnames=FIELDS)
                 writer.writeheader()
-                writer.writerows(rows)
+                writer.writerows({name: spreadsheet_safe(value) for name, value in row.items()} for row in rows)
         finally:
             if args.output:
                 target.close()
         if args.output:
             print(f"exported {len(rows)} message(s) to {args.output}", file=out)
     elif args.command == "delete":
+        # As the function stored it: normalised, an IDN domain as punycode.
+        wanted = (check_email(args.email)[0] or args.email).lower() if args.email else None
         ids = [args.id] if args.id else [
-            row["id"] for row in messages(dynamodb, table) if str(row.get("email", "")).lower() == args.email.lower()
+            row["id"] for row in messages(dynamodb, table) if str(row.get("email", "")).lower() == wanted
         ]
         if args.id:
             get_message(dynamodb, table, args.id)

@@ -101,6 +101,13 @@ def test_a_thank_you_url_elsewhere_is_refused_at_start_up(make_handler) -> None:
         make_handler(THANK_YOU_URL="https://evil.example/phish")
 
 
+def test_a_sender_name_that_would_break_every_alert_is_refused_at_start_up(make_handler) -> None:
+    from handler.config import ConfigError
+
+    with pytest.raises(ConfigError, match="SENDER_NAME"):
+        make_handler(SENDER_NAME="The Practice\r\nBcc: eve@evil.example")
+
+
 def test_a_form_post_with_errors_gets_a_page_naming_them(aws, contact) -> None:
     result = post_form(contact, {**VALID, "email": "not-an-address"})
     assert result["statusCode"] == 422

@@ -73,6 +73,25 @@ def test_export_as_json_and_csv(stored, capsys, tmp_path) -> None:
     assert {row["name"] for row in rows} == {"Ann One", "Bo Two", VALID["name"]}
 
 
+def test_a_csv_export_keeps_formulas_as_text(aws, make_handler, capsys, monkeypatch, tmp_path) -> None:
+    name, message = '=HYPERLINK("http://evil.example","click")', "+cmd|' /C calc'!A0"
+    post_json(make_handler(), {**VALID, "name": name, "message": message})
+    monkeypatch.setenv("CONTACT_TABLE_NAME", "contact-messages")
+    target = tmp_path / "messages.csv"
+    admin(capsys, "export", "--format", "csv", "--output", str(target))
+    (row,) = csv.DictReader(io.StringIO(target.read_text(encoding="utf-8")))
+    assert row["name"] == "'" + name and row["message"] == "'" + message and row["email"] == VALID["email"]
+    _, out, _ = admin(capsys, "export", "--format", "json")
+    assert json.loads(out)[0]["name"] == name  # JSON is data, not a spreadsheet: kept as sent
+
+
+def test_delete_by_an_address_with_an_international_domain(aws, make_handler, capsys, monkeypatch) -> None:
+    post_json(make_handler(), {**VALID, "email": "zoe@bücher.example"})
+    monkeypatch.setenv("CONTACT_TABLE_NAME", "contact-messages")
+    status, out, _ = admin(capsys, "delete", "--email", "Zoe@Bücher.example", "--yes")
+    assert status == 0 and "deleted 1" in out and aws.messages() == []
+
+
 def test_delete_one_message_with_yes(stored, capsys, aws) -> None:
     status, out, _ = admin(capsys, "delete", stored[0], "--yes")
     assert status == 0 and "deleted 1" in out
@@ -115,6 +134,18 @@ def test_resend_sends_the_alert_again(stored, capsys, aws, monkeypatch) -> None:
     assert "Second" in aws.emails()[-1].get_body(("plain",)).get_content()
     item = next(item for item in aws.messages() if attribute(item, "id") == stored[1])
     assert attribute(item, "notify_attempts") == 2 and attribute(item, "notify_status") == "sent"
+
+
+def test_resend_reads_the_alert_settings_as_the_function_does(stored, capsys, aws, monkeypatch) -> None:
+    monkeypatch.setenv("SENDER_EMAIL", SENDER)
+    monkeypatch.setenv("NOTIFY_EMAIL", THERAPIST)
+    monkeypatch.setenv("PRACTICE_TIMEZONE", "")  # empty: UTC, as in the function
+    monkeypatch.setenv("NOTIFY_DETAIL", "")  # empty: full
+    status, _, _ = admin(capsys, "resend", stored[1])
+    assert status == 0 and "Second" in aws.emails()[-1].get_body(("plain",)).get_content()
+    monkeypatch.setenv("SENDER_NAME", "Practice\r\nBcc: eve@evil.example")
+    status, _, err = admin(capsys, "resend", stored[1])
+    assert status == 1 and "SENDER_NAME" in err
 
 
 def test_stats_count_per_day_and_status(stored, capsys) -> None:

@@ -91,6 +91,27 @@ def test_the_retry_function_sends_it_once_ses_is_back(aws, contact) -> None:
     assert len(aws.emails()) == 1
 
 
+def test_a_message_that_cannot_be_sent_does_not_stop_the_others(aws, contact, caplog) -> None:
+    unverify_sender(aws)
+    broken = json_body(post_json(contact, VALID))["id"]
+    fine = json_body(post_json(contact, {**VALID, "message": "Another message"}))["id"]
+    aws.dynamodb.update_item(  # edited by hand into something no alert can say
+        TableName="contact-messages",
+        Key={"pk": {"S": f"MSG#{broken}"}, "sk": {"S": "MSG"}},
+        UpdateExpression="SET preferred_contact = :fax",
+        ExpressionAttributeValues={":fax": {"S": "fax"}},
+    )
+    for message_id in (broken, fine):
+        make_due_now(aws, message_id)
+    aws.ses.verify_email_identity(EmailAddress=SENDER)
+    counts = retry_entry_point()(SCHEDULED_EVENT, None)
+    assert counts == {"due": 2, "sent": 1, "failed": 1, "skipped": 0}
+    (alert,) = aws.emails()
+    assert fine in alert.get_body(("plain",)).get_content()
+    (record,) = [r for r in caplog.records if r.getMessage() == "UNHANDLED_ERROR"]
+    assert record.message_id == broken and record.error_type == "KeyError"
+
+
 def test_after_the_last_attempt_the_message_is_marked_failed_and_an_error_logged(aws, make_handler, caplog) -> None:
     handler = make_handler(NOTIFY_MAX_ATTEMPTS="2")
     unverify_sender(aws)
