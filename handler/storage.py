@@ -29,7 +29,7 @@ RECENT_PARTITION = "MSG"
 IDEMPOTENCY_WINDOW_SECONDS = 24 * 3600
 DUPLICATE_WINDOW_SECONDS = 600
 # A message being notified is leased for longer than a function can run
-# (timeout 10 s), so that the retry function never sends it alongside.
+# (timeout 25 s), so that the retry function never sends it alongside.
 NOTIFY_LEASE_SECONDS = 120
 TRANSACTION_TRIES = 3
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"

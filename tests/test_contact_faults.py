@@ -13,6 +13,7 @@ from botocore.stub import Stubber
 from contact_helpers import VALID, attribute, aws_clients, current_app, post_json
 from conftest import SENDER
 
+from handler import aws as aws_module
 from handler.storage import iso_time
 
 
@@ -328,13 +329,37 @@ def test_a_slow_ses_near_the_time_limit_leaves_the_message_stored_for_the_retry(
     result = post_json(contact, VALID)
     ses.meta.events.unregister("before-send.ses.SendRawEmail", never_answers)
     assert result["statusCode"] == 201
-    assert len(attempts) == 3  # botocore's standard mode: the call and two retries, then it gives up
+    assert len(attempts) == aws_module.MAX_ATTEMPTS  # botocore's standard mode, then it gives up
     assert time.monotonic() - started < 10  # within the function's timeout, even with real 3 s reads
     (item,) = aws.messages()
     assert attribute(item, "notify_status") == "retrying" and attribute(item, "last_error") == "ReadTimeoutError"
     make_due_now(aws, attribute(item, "id"))
     assert retry_entry_point()(SCHEDULED_EVENT, None)["sent"] == 1
     assert len(aws.emails()) == 1
+
+
+def test_a_dynamodb_that_never_answers_still_gets_the_message_to_the_therapist(aws, contact) -> None:
+    """Every DynamoDB attempt times out: botocore gives up after its attempts, and the
+    email carries the whole message (the time this takes fits the function's timeout:
+    test_template checks the sum)."""
+    from botocore.exceptions import ReadTimeoutError
+
+    dynamodb = aws_clients().dynamodb
+    attempts = []
+
+    def never_answers(request, **_):
+        attempts.append(request.url)
+        raise ReadTimeoutError(endpoint_url=request.url)
+
+    dynamodb.meta.events.register_first("before-send.dynamodb.TransactWriteItems", never_answers)
+    try:
+        result = post_json(contact, VALID)
+    finally:
+        dynamodb.meta.events.unregister("before-send.dynamodb.TransactWriteItems", never_answers)
+    assert result["statusCode"] == 202 and len(attempts) == aws_module.MAX_ATTEMPTS
+    assert aws.messages() == []
+    (alert,) = aws.emails()
+    assert VALID["message"] in alert.get_body(("plain",)).get_content()
 
 
 def test_a_function_stopped_by_its_timeout_during_the_ses_call_is_caught_by_the_retry(aws, contact) -> None:

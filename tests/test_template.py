@@ -152,6 +152,20 @@ def test_sending_email_is_conditioned_on_the_sender_address(template: dict[str, 
         assert statement["Condition"] == {"StringEquals": {"ses:FromAddress": {"Ref": "SenderEmail"}}}
 
 
+def test_a_hanging_dynamodb_leaves_time_for_the_email_fallback(template: dict[str, Any]) -> None:
+    from handler import aws, contact
+
+    # Every attempt of a call timing out, with botocore's standard backoff
+    # between attempts (at most 1, 2, 4 ... seconds).
+    slowest_call = aws.MAX_ATTEMPTS * (aws.CONNECT_TIMEOUT_SECONDS + aws.READ_TIMEOUT_SECONDS) + sum(
+        2**n for n in range(aws.MAX_ATTEMPTS - 1)
+    )
+    # The Turnstile check, then the transaction, then the fallback email.
+    slowest_request = contact.TURNSTILE_TIMEOUT_SECONDS + 2 * slowest_call
+    timeout = template["Resources"]["ApiFunction"]["Properties"].get("Timeout", template["Globals"]["Function"]["Timeout"])
+    assert slowest_request + 2 <= timeout < 30  # 30 s: the HTTP API's own limit
+
+
 def test_the_api_logs_nothing_personal_and_is_throttled(template: dict[str, Any]) -> None:
     api = template["Resources"]["HttpApi"]["Properties"]
     log_format = api["AccessLogSettings"]["Format"]
