@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from apigw import json_body, response_header
@@ -312,22 +314,31 @@ def test_a_transaction_whose_answer_was_lost_counts_as_stored(aws) -> None:
     assert outcome == Recorded(message_id)
 
 
-def test_a_slow_ses_near_the_time_limit_leaves_the_message_stored_for_the_retry(aws, contact) -> None:
-    """SES answers nothing until the read timeout, on every attempt: the message is kept, marked,
-    and sent by the retry function once SES answers again."""
+@contextlib.contextmanager
+def never_answering(client: Any, operation: str) -> Iterator[list[str]]:
+    """Every attempt of ``operation`` (``service.Operation``) times out reading, as
+    an AWS endpoint that accepts the connection and then says nothing."""
     from botocore.exceptions import ReadTimeoutError
 
-    ses = aws_clients().ses
-    attempts = []
+    attempts: list[str] = []
 
-    def never_answers(request, **_):
+    def never_answers(request: Any, **_: Any) -> None:
         attempts.append(request.url)
         raise ReadTimeoutError(endpoint_url=request.url)
 
-    ses.meta.events.register_first("before-send.ses.SendRawEmail", never_answers)
+    client.meta.events.register_first(f"before-send.{operation}", never_answers)
+    try:
+        yield attempts
+    finally:
+        client.meta.events.unregister(f"before-send.{operation}", never_answers)
+
+
+def test_a_slow_ses_near_the_time_limit_leaves_the_message_stored_for_the_retry(aws, contact) -> None:
+    """SES answers nothing until the read timeout, on every attempt: the message is kept, marked,
+    and sent by the retry function once SES answers again."""
     started = time.monotonic()
-    result = post_json(contact, VALID)
-    ses.meta.events.unregister("before-send.ses.SendRawEmail", never_answers)
+    with never_answering(aws_clients().ses, "ses.SendRawEmail") as attempts:
+        result = post_json(contact, VALID)
     assert result["statusCode"] == 201
     assert len(attempts) == aws_module.MAX_ATTEMPTS  # botocore's standard mode, then it gives up
     assert time.monotonic() - started < 10  # within the function's timeout, even with real 3 s reads
@@ -342,20 +353,8 @@ def test_a_dynamodb_that_never_answers_still_gets_the_message_to_the_therapist(a
     """Every DynamoDB attempt times out: botocore gives up after its attempts, and the
     email carries the whole message (the time this takes fits the function's timeout:
     test_template checks the sum)."""
-    from botocore.exceptions import ReadTimeoutError
-
-    dynamodb = aws_clients().dynamodb
-    attempts = []
-
-    def never_answers(request, **_):
-        attempts.append(request.url)
-        raise ReadTimeoutError(endpoint_url=request.url)
-
-    dynamodb.meta.events.register_first("before-send.dynamodb.TransactWriteItems", never_answers)
-    try:
+    with never_answering(aws_clients().dynamodb, "dynamodb.TransactWriteItems") as attempts:
         result = post_json(contact, VALID)
-    finally:
-        dynamodb.meta.events.unregister("before-send.dynamodb.TransactWriteItems", never_answers)
     assert result["statusCode"] == 202 and len(attempts) == aws_module.MAX_ATTEMPTS
     assert aws.messages() == []
     (alert,) = aws.emails()
