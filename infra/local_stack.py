@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import base64
 import email
+import email.header
 import email.policy
 import importlib
 import json
@@ -107,6 +108,14 @@ def to_response(result: dict[str, Any]) -> Response:
     return response
 
 
+def as_read(raw_email: str, name: str) -> str | None:
+    """A header as a mail reader shows it: RFC 2047 words decoded, the white
+    space between them dropped (``email.policy.default`` keeps some of it in
+    address headers, splitting a long name where its encoding was folded)."""
+    value = email.message_from_string(raw_email.replace("\r\n", "\n")).get(name)  # compat32: the raw value
+    return None if value is None else str(email.header.make_header(email.header.decode_header(value)))
+
+
 def outbox() -> list[dict[str, Any]]:
     """The emails moto's SES has "sent", newest first: what the therapist would receive."""
     from moto.core import DEFAULT_ACCOUNT_ID
@@ -120,9 +129,9 @@ def outbox() -> list[dict[str, Any]]:
         emails.append(
             {
                 "ses_message_id": raw.id,
-                "from": str(parsed["From"]),
+                "from": as_read(raw.raw_data, "From"),
                 "to": [str(address) for address in parsed["To"].addresses],
-                "reply_to": str(parsed["Reply-To"]) if parsed["Reply-To"] else None,
+                "reply_to": as_read(raw.raw_data, "Reply-To"),
                 "subject": str(parsed["Subject"]),
                 "date": str(parsed["Date"]),
                 "text": text.get_content() if text else None,

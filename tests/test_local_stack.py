@@ -46,7 +46,7 @@ def test_the_request_log_names_no_client_address(base_url: str, capsys: pytest.C
 
 def test_a_contact_message_posted_over_http_reaches_the_outbox(base_url: str) -> None:
     fields = {
-        "name": "Zoë Ærø 😊",
+        "name": "Zoë Ærø 😊 김민준 박서연 이도윤 최하은 정시우",  # long enough to be folded
         "email": "zoe@example.org",
         "message": "I would like to book a first session.\nWeekday evenings suit me.",
         "consent": True,
@@ -63,9 +63,9 @@ def test_a_contact_message_posted_over_http_reaches_the_outbox(base_url: str) ->
     with urllib.request.urlopen(base_url + "/dev/outbox", timeout=10) as response:
         emails = json.load(response)["emails"]
     (alert,) = [e for e in emails if message_id in (e["text"] or "")]
-    assert alert["subject"] == "New enquiry from Zoë Ærø 😊"
+    assert alert["subject"] == f"New enquiry from {fields['name']}"
     assert alert["to"] == ["therapist@practice.example"]
-    assert "zoe@example.org" in alert["reply_to"]
+    assert alert["reply_to"] == f"{fields['name']} <zoe@example.org>"
     assert "Weekday evenings suit me." in alert["text"]
 
 
