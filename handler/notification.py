@@ -19,6 +19,7 @@ import binascii
 import datetime as dt
 import functools
 import html
+import re
 import secrets
 from email.header import Header
 from email.utils import formataddr, formatdate
@@ -26,6 +27,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 PREFERRED = {"email": "Email", "phone": "Phone"}
+# What fits one encoded word: "=?utf-8?b?" + base64 + "?=" in 75 characters.
+ENCODED_WORD_BYTES = 45
 
 
 class NotificationFailed(Exception):
@@ -55,7 +58,23 @@ def needs_encoding(value: str) -> bool:
 
 def header_text(value: str) -> str:
     """A header's value in ASCII: RFC 2047 words (75 characters at most) where needed, folded with CRLF."""
-    return Header(value, "utf-8").encode(linesep="\r\n") if needs_encoding(value) else value
+    if not needs_encoding(value):
+        return value
+    # One encoded word per run of whole words, each ending in its space: a
+    # reader that (against RFC 2047) keeps the folding white space then shows
+    # a space too many, never a name split inside a word.
+    return "\r\n ".join(Header(piece, "utf-8").encode(linesep="\r\n") for piece in word_runs(value))
+
+
+def word_runs(value: str, most_bytes: int = ENCODED_WORD_BYTES) -> list[str]:
+    """``value`` cut after spaces into runs of at most ``most_bytes`` of UTF-8 (a longer word stays whole)."""
+    runs = [""]
+    for word in re.split(r"(?<= )", value):
+        if runs[-1] and len((runs[-1] + word).encode("utf-8")) > most_bytes:
+            runs.append(word)
+        else:
+            runs[-1] += word
+    return runs
 
 
 def address(name: str, addr_spec: str) -> str:

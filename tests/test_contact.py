@@ -353,6 +353,9 @@ def test_a_long_non_ascii_name_is_folded_in_every_header(aws, make_handler) -> N
     raw_alert, raw_acknowledgement = aws.raw_emails()
     assert display_name(raw_alert, "Reply-To") == name
     assert display_name(raw_acknowledgement, "To") == name
+    # Folded between whole words: even a reader that keeps the folding space splits no word.
+    assert alert["Reply-To"].addresses[0].display_name.split() == name.split()
+    assert acknowledgement["To"].addresses[0].display_name.split() == name.split()
 
 
 def test_a_name_shaped_like_an_address_cannot_redirect_replies(aws, contact) -> None:
