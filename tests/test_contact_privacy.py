@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
 import pytest
@@ -169,6 +170,43 @@ def test_a_garbled_turnstile_answer_takes_the_message_marked_unverified(aws, mak
     assert result["statusCode"] == 201, json_body(result)
     assert attribute(aws.messages()[0], "turnstile") == "unverified"
     assert len(aws.emails()) == 1
+
+
+class DrippingTurnstile(BaseHTTPRequestHandler):
+    """Answers a byte every half second: each read is quick, the whole answer is not."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        body = b'{"success": true}'
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        for byte in body:
+            self.wfile.write(bytes([byte]))
+            self.wfile.flush()
+            time.sleep(0.5)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_a_turnstile_answer_dripped_slowly_is_given_up_in_time(aws, make_handler) -> None:
+    from handler.contact import TURNSTILE_TIMEOUT_SECONDS
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), DrippingTurnstile)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/siteverify"
+        handler = make_handler(TURNSTILE_SECRET="ts-secret", TURNSTILE_VERIFY_URL=url)
+        started = time.monotonic()
+        result = post_json(handler, {**VALID, "cf-turnstile-response": "any"})
+        took = time.monotonic() - started
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result["statusCode"] == 201 and took < TURNSTILE_TIMEOUT_SECONDS + 1.5  # the whole answer takes 8.5 s
+    assert attribute(aws.messages()[0], "turnstile") == "unverified"
 
 
 def test_turnstile_unreachable_takes_the_message_marked_unverified(aws, make_handler) -> None:
