@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from handler.validation import SINGLE_LINE_FORBIDDEN
+
 DEFAULT_CONTENT_DIR = Path(__file__).resolve().parent.parent / "compiled_content"
 DEFAULT_CACHE_CONTROL = "public, max-age=300, stale-while-revalidate=86400"
 DEFAULT_CRISIS_NOTICE = (
@@ -27,7 +29,6 @@ DEFAULT_CONSENT_TEXT = (
     "I will share only what I am comfortable sending this way."
 )
 PLAIN_ADDRESS = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
-CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 class ConfigError(ValueError):
@@ -80,7 +81,7 @@ def flag(environ: Mapping[str, str], variable: str, default: bool) -> bool:
 def alert_settings(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
     """What an alert needs: read here for the function and for ``contact-admin resend`` alike."""
     sender_name = environ.get("SENDER_NAME", "").strip() or "Website contact form"
-    if CONTROL_CHARACTERS.search(sender_name):
+    if SINGLE_LINE_FORBIDDEN.search(sender_name):  # the rule a visitor's name follows
         # It goes into every alert's From header: a line break there would fail every alert.
         raise ConfigError("SENDER_NAME may not hold line breaks or other control characters")
     notify_detail = environ.get("NOTIFY_DETAIL", "full").strip() or "full"

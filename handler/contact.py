@@ -16,7 +16,6 @@ import json
 import logging
 import threading
 import time
-import urllib.error
 import urllib.parse
 import urllib.request
 from typing import Any
@@ -232,8 +231,7 @@ def submit() -> Response:
             # fails the check, and must get the first message's id, not an error.
             stored_id = store.claimed(claim_key, content_hash, now)
             if stored_id is not None:
-                log.info("contact duplicate", extra={"message_id": stored_id})
-                return received(stored_id)
+                return not_recorded(Duplicate(stored_id))
             return invalid({TURNSTILE_FIELD: "failed"})
         # Cloudflare unreachable: take the message, marked, rather than lose a person.
         turnstile = "passed" if verdict else "unverified"

@@ -107,6 +107,11 @@ def message_key(message_id: str) -> dict[str, Any]:
     return {"pk": {"S": f"MSG#{message_id}"}, "sk": {"S": MESSAGE_SK}}
 
 
+def claim_item_key(claim: str) -> dict[str, Any]:
+    """The key of the item that claims ``claim`` (a keyed hash) for one message."""
+    return {"pk": {"S": f"CLAIM#{claim}"}, "sk": {"S": "CLAIM"}}
+
+
 def pending_sort_key(due_at: float, message_id: str) -> str:
     return f"{iso_time(due_at)}#{message_id}"
 
@@ -168,8 +173,7 @@ class MessageStore:
                 "Put": {
                     "TableName": self.table_name,
                     "Item": {
-                        "pk": {"S": f"CLAIM#{claim_key}"},
-                        "sk": {"S": "CLAIM"},
+                        **claim_item_key(claim_key),
                         "message_id": {"S": message["id"]},
                         "content_hash": {"S": content_hash},
                         "expires_at": {"N": str(int(now) + claim_window)},
@@ -233,7 +237,7 @@ class MessageStore:
         try:
             item = self.client.get_item(
                 TableName=self.table_name,
-                Key={"pk": {"S": f"CLAIM#{claim_key}"}, "sk": {"S": "CLAIM"}},
+                Key=claim_item_key(claim_key),
                 ConsistentRead=True,
             ).get("Item")
         except (BotoCoreError, ClientError):

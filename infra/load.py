@@ -480,6 +480,12 @@ def duplicate_tokens(contacts: list[Contact]) -> set[str]:
     return {token for token, count in posts.items() if count > 1}
 
 
+def each_once(name: str, tokens: set[str], counts: collections.Counter[str]) -> Check:
+    """The check that each of ``tokens`` was counted exactly once (naming the first few that were not)."""
+    wrong = sorted(token for token in tokens if counts[token] != 1)
+    return Check(name, not wrong, ", ".join(f"{token}: {counts[token]}" for token in wrong[:5]))
+
+
 def verify(report: Report, stack: Any, table: str, contacts: list[Contact]) -> None:
     """Add the checks of what the stack answered, stored and sent to ``report``."""
     checks = report.checks
@@ -537,14 +543,7 @@ def verify(report: Report, stack: Any, table: str, contacts: list[Contact]) -> N
             f"unanswered {len(extra)}",
         )
     )
-    doubled_tokens = sorted(token for token in duplicates if stored_by_token[token] != 1)
-    checks.append(
-        Check(
-            "each duplicate stored once",
-            not doubled_tokens,
-            ", ".join(f"{token}: {stored_by_token[token]}" for token in doubled_tokens[:5]),
-        )
-    )
+    checks.append(each_once("each duplicate stored once", duplicates, stored_by_token))
     unsent = collections.Counter(item.get("notify_status", {}).get("S") for item in items if item["id"]["S"] in answered_ids)
     unsent.pop("sent", None)
     checks.append(
@@ -571,14 +570,7 @@ def verify(report: Report, stack: Any, table: str, contacts: list[Contact]) -> N
             f"{len(answered_ids)} ids, {len(emails)} emails; without an email {len(no_email)}, in several {len(many)}",
         )
     )
-    mailed_twice = sorted(token for token in duplicates if emails_by_token[token] != 1)
-    checks.append(
-        Check(
-            "each duplicate emailed once",
-            not mailed_twice,
-            ", ".join(f"{token}: {emails_by_token[token]}" for token in mailed_twice[:5]),
-        )
-    )
+    checks.append(each_once("each duplicate emailed once", duplicates, emails_by_token))
 
 
 def scan_messages(aws_url: str, table: str) -> list[dict[str, Any]]:

@@ -17,6 +17,7 @@ import argparse
 import base64
 import email
 import email.header
+import email.message
 import email.policy
 import importlib
 import json
@@ -108,11 +109,11 @@ def to_response(result: dict[str, Any]) -> Response:
     return response
 
 
-def as_read(raw_email: str, name: str) -> str | None:
+def as_read(raw_headers: email.message.Message, name: str) -> str | None:
     """A header as a mail reader shows it: RFC 2047 words decoded, the white
     space between them dropped (``email.policy.default`` keeps some of it in
-    address headers, splitting a long name where its encoding was folded)."""
-    value = email.message_from_string(raw_email.replace("\r\n", "\n")).get(name)  # compat32: the raw value
+    address headers). ``raw_headers`` is parsed with compat32, which keeps values raw."""
+    value = raw_headers.get(name)
     return None if value is None else str(email.header.make_header(email.header.decode_header(value)))
 
 
@@ -124,14 +125,16 @@ def outbox() -> list[dict[str, Any]]:
     sent = ses_backends[DEFAULT_ACCOUNT_ID][os.environ["AWS_DEFAULT_REGION"]].sent_messages
     emails = []
     for raw in reversed(sent):
-        parsed = email.message_from_string(raw.raw_data.replace("\r\n", "\n"), policy=email.policy.default)
+        unix_lines = raw.raw_data.replace("\r\n", "\n")
+        parsed = email.message_from_string(unix_lines, policy=email.policy.default)
+        raw_headers = email.message_from_string(unix_lines)
         text, html = parsed.get_body(("plain",)), parsed.get_body(("html",))
         emails.append(
             {
                 "ses_message_id": raw.id,
-                "from": as_read(raw.raw_data, "From"),
+                "from": as_read(raw_headers, "From"),
                 "to": [str(address) for address in parsed["To"].addresses],
-                "reply_to": as_read(raw.raw_data, "Reply-To"),
+                "reply_to": as_read(raw_headers, "Reply-To"),
                 "subject": str(parsed["Subject"]),
                 "date": str(parsed["Date"]),
                 "text": text.get_content() if text else None,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import email.header
+import email.utils
 import json
+import re
 import sys
 from typing import Any
 from urllib.parse import urlencode
@@ -56,6 +59,26 @@ def post_form(handler: Any, fields: dict[str, Any], *, headers: dict[str, str] |
         ),
         None,
     )
+
+
+def header_value(raw_email: str, header: str) -> str:
+    """A header's value, unfolded, from the email as it went on the wire."""
+    value = ("\r\n" + raw_email).split(f"\r\n{header}: ", 1)[1]
+    return re.split(r"\r\n(?=\S)", value, maxsplit=1)[0].replace("\r\n", "")
+
+
+def rfc2047(value: str) -> str:
+    """Decoded as RFC 2047 says: white space between encoded words is dropped
+    (which Python's newer header parser does not always do)."""
+    return str(email.header.make_header(email.header.decode_header(value)))
+
+
+def mailbox(value: str) -> tuple[str, str]:
+    """(display name, address) of a ``name <address>`` header value."""
+    phrase, address = value[: value.rindex("<")].strip(), value[value.rindex("<") + 1 : -1]
+    if phrase.startswith('"'):  # a quoted string, as formataddr writes an ASCII name with specials
+        return email.utils.parseaddr(value)
+    return rfc2047(phrase), address
 
 
 def current_app() -> Any:

@@ -9,18 +9,15 @@ this finds the ones nobody did, in every field at once.
 
 from __future__ import annotations
 
-import email.header
 import email.policy
-import email.utils
 import html
 import itertools
-import re
 from typing import Any
 
 import pytest
 from apigw import json_body
 from conftest import TABLE
-from contact_helpers import attribute, post_form, post_json
+from contact_helpers import attribute, header_value, mailbox, post_form, post_json, rfc2047
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -50,26 +47,6 @@ SUBMISSIONS = st.fixed_dictionaries(
     },
 )
 client_numbers = itertools.count(1)
-
-
-def header_value(raw_email: str, header: str) -> str:
-    """A header's value, unfolded, from the email as it went on the wire."""
-    value = ("\r\n" + raw_email).split(f"\r\n{header}: ", 1)[1]
-    return re.split(r"\r\n(?=\S)", value, maxsplit=1)[0].replace("\r\n", "")
-
-
-def rfc2047(value: str) -> str:
-    """Decoded as RFC 2047 says: white space between encoded words is dropped
-    (which Python's newer header parser does not always do)."""
-    return str(email.header.make_header(email.header.decode_header(value)))
-
-
-def mailbox(value: str) -> tuple[str, str]:
-    """(display name, address) of a ``name <address>`` header value."""
-    phrase, address = value[: value.rindex("<")].strip(), value[value.rindex("<") + 1 : -1]
-    if phrase.startswith('"'):  # a quoted string, as formataddr writes an ASCII name with specials
-        return email.utils.parseaddr(value)
-    return rfc2047(phrase), address
 
 
 def check_emails(message: dict[str, Any], alert_raw: str, acknowledgement_raw: str) -> None:
