@@ -41,6 +41,8 @@ load: content
 	$(PY) -m infra.load --clients 20 --seconds 30
 
 lint: $(INSTALLED)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/cfn-lint template.yaml
 
 clean:

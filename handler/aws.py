@@ -54,8 +54,8 @@ class AwsClients:
 
     def warm_up(self) -> None:
         """Create every client now."""
-        self.dynamodb
-        self.ses
+        for client in ("dynamodb", "ses"):
+            getattr(self, client)
 
 
 def clients() -> AwsClients:

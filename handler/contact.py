@@ -95,8 +95,7 @@ def parse_body(body: bytes, mimetype: str) -> dict[str, Any]:
 def wants_html() -> bool:
     """A browser's plain form post (no JavaScript) wants pages, not JSON."""
     return (
-        request.mimetype == FORM_TYPE
-        and request.accept_mimetypes.best_match([JSON_TYPE, "text/html"]) == "text/html"
+        request.mimetype == FORM_TYPE and request.accept_mimetypes.best_match([JSON_TYPE, "text/html"]) == "text/html"
     )
 
 
@@ -155,8 +154,8 @@ def turnstile_passes(token: Any) -> bool | None:
         try:
             with urllib.request.urlopen(request, timeout=TURNSTILE_TIMEOUT_SECONDS) as answer:
                 answers.append(json.loads(answer.read(TURNSTILE_ANSWER_MAX)))
-        except Exception:  # unreachable, refused, cut short, garbled: none of it is the visitor's doing
-            pass
+        except Exception:  # noqa: BLE001 - unreachable, refused, cut short, garbled: no verdict
+            return
 
     # urlopen's timeout bounds each read, not the whole answer (one dripped a
     # byte at a time never times out): the thread's join bounds the whole.
@@ -199,7 +198,9 @@ def submit() -> Response:
         and idempotency_key.isascii()
         and idempotency_key.isprintable()
     ):
-        return failure(400, "bad_request", f"Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_MAX} visible ASCII characters.")
+        return failure(
+            400, "bad_request", f"Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_MAX} visible ASCII characters."
+        )
     try:
         data = parse_body(req.get_data(cache=False), mimetype)
     except BadRequest as error:
@@ -279,7 +280,11 @@ def submit() -> Response:
         delivery.acknowledge(message, clients.ses, settings)
     log.info(
         "contact received",
-        extra={"message_id": message["id"], "notified": sent, "duration_ms": round(1000 * (time.perf_counter() - started))},
+        extra={
+            "message_id": message["id"],
+            "notified": sent,
+            "duration_ms": round(1000 * (time.perf_counter() - started)),
+        },
     )
     return received(message["id"])
 
@@ -327,5 +332,8 @@ def unstored(message: dict[str, Any], spam: bool, started: float) -> Response:
     log.error("contact not stored; sent by email only", extra={"message_id": message["id"]})
     if settings["SEND_ACKNOWLEDGEMENT"]:
         delivery.acknowledge(message, aws.clients().ses, settings)
-    log.info("contact received", extra={"message_id": message["id"], "duration_ms": round(1000 * (time.perf_counter() - started))})
+    log.info(
+        "contact received",
+        extra={"message_id": message["id"], "duration_ms": round(1000 * (time.perf_counter() - started))},
+    )
     return received(message["id"], status=202)

@@ -220,13 +220,17 @@ def get_article(slug: str) -> Response:
 @bp.get("/feed.json")
 def get_json_feed() -> Response:
     content = store()
-    return cacheable(content, content.feed_body("json", content.first_published(), request.base_url), "application/feed+json")
+    return cacheable(
+        content, content.feed_body("json", content.first_published(), request.base_url), "application/feed+json"
+    )
 
 
 @bp.get("/feed.xml")
 def get_rss_feed() -> Response:
     content = store()
-    return cacheable(content, content.feed_body("rss", content.first_published(), request.base_url), "application/rss+xml")
+    return cacheable(
+        content, content.feed_body("rss", content.first_published(), request.base_url), "application/rss+xml"
+    )
 
 
 def json_feed(site_url: str, title: str, feed_url: str, items: list[tuple[dict[str, Any], str]]) -> bytes:
@@ -256,7 +260,7 @@ def json_feed(site_url: str, title: str, feed_url: str, items: list[tuple[dict[s
 
 
 def rfc822(iso_time: str) -> str:
-    moment = dt.datetime.strptime(iso_time, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
+    moment = dt.datetime.strptime(iso_time, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
     return format_datetime(moment, usegmt=True)
 
 

@@ -95,7 +95,7 @@ def body_part(boundary: str, subtype: str, text: str) -> str:
     # filters score as disguised. Line ends become CRLF, as SMTP wants.
     encoded = binascii.b2a_qp(text.encode("utf-8"), istext=True).decode("ascii").replace("\n", "\r\n")
     return (
-        f"--{boundary}\r\nContent-Type: text/{subtype}; charset=\"utf-8\"\r\n"
+        f'--{boundary}\r\nContent-Type: text/{subtype}; charset="utf-8"\r\n'
         f"Content-Transfer-Encoding: quoted-printable\r\n\r\n{encoded}\r\n"
     )
 

@@ -72,7 +72,7 @@ def new_id(now: float | None = None) -> str:
 
 def iso_time(moment: float) -> str:
     """UTC, ISO 8601, to the millisecond: sorts as text."""
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(moment)) + ".%03dZ" % (int(moment * 1000) % 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(moment)) + f".{int(moment * 1000) % 1000:03d}Z"
 
 
 def keyed_hash(secret: bytes, *parts: str) -> str:
@@ -259,9 +259,7 @@ class MessageStore:
             },
         )
 
-    def mark_attempt_failed(
-        self, message_id: str, attempts: int, error_code: str, retry_at: float | None
-    ) -> None:
+    def mark_attempt_failed(self, message_id: str, attempts: int, error_code: str, retry_at: float | None) -> None:
         """A failed attempt: due again at ``retry_at``, or failed for good when it is None."""
         values = {":attempts": {"N": str(attempts)}, ":error": {"S": error_code}}
         if retry_at is None:

@@ -71,7 +71,9 @@ def is_true(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.strip().lower() in TRUE_WORDS)
 
 
-def validate(data: dict[str, Any], allowed_extra: frozenset[str] = frozenset()) -> tuple[dict[str, Any], dict[str, str]]:
+def validate(
+    data: dict[str, Any], allowed_extra: frozenset[str] = frozenset()
+) -> tuple[dict[str, Any], dict[str, str]]:
     """Clean the submitted fields; return (fields, errors by field)."""
     errors: dict[str, str] = {}
     for name in data:

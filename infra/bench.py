@@ -18,6 +18,7 @@ Prints a table and writes it into README.md between the bench markers.
 from __future__ import annotations
 
 import compileall
+import contextlib
 import datetime as dt
 import json
 import os
@@ -258,14 +259,12 @@ def build_rows(workdir: Path) -> tuple[list[tuple[str, str, str]], Path]:
 
 def machine() -> str:
     model = ""
-    try:
+    with contextlib.suppress(OSError, StopIteration):
         model = next(
             line.split(":", 1)[1].strip()
             for line in Path("/proc/cpuinfo").read_text().splitlines()
             if line.startswith("model name")
         )
-    except (OSError, StopIteration):
-        pass
     return f"{platform.machine()}, {os.cpu_count()} cores{', ' + model if model else ''}, Python {platform.python_version()}"
 
 
@@ -348,7 +347,7 @@ def run() -> list[tuple[str, str, str]]:
         cold_ours, cold_base, cold_many = statistics.median(ours), statistics.median(base), statistics.median(many)
         rows.append(
             (
-                "cold start: import + `GET /articles/<slug>` (median of %d)" % COLD_RUNS,
+                f"cold start: import + `GET /articles/<slug>` (median of {COLD_RUNS})",
                 f"{cold_ours * 1000:.1f} ms vs {cold_base * 1000:.1f} ms",
                 f"{cold_ours / cold_base:.2f}x",
             )

@@ -73,7 +73,7 @@ class Article:
 
 def iso(moment: dt.datetime) -> str:
     """UTC, second precision, with a ``Z``: the one date format of the API."""
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def timestamp(article: Article) -> int:
@@ -110,7 +110,7 @@ def split_front_matter(path: Path, text: str) -> tuple[dict[str, Any], str]:
     if end < 0:
         raise ContentError(f"{path}: front matter: no closing '---' line")
     try:
-        meta = yaml.load(text[4:end], Loader=FrontMatterLoader)  # noqa: S506 - a SafeLoader
+        meta = yaml.load(text[4:end], Loader=FrontMatterLoader)
     except yaml.YAMLError as error:
         raise ContentError(f"{path}: front matter: not valid YAML ({error})") from None
     if not isinstance(meta, dict):
@@ -124,15 +124,13 @@ def parse_date(path: Path, field: str, value: Any) -> dt.datetime:
     try:
         if len(text) == 10:
             day = dt.date.fromisoformat(text)
-            return dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
+            return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
         moment = dt.datetime.fromisoformat(text)
     except ValueError:
-        raise ContentError(
-            f"{path}: {field}: bad date {text!r}: use YYYY-MM-DD or an ISO 8601 date and time"
-        ) from None
+        raise ContentError(f"{path}: {field}: bad date {text!r}: use YYYY-MM-DD or an ISO 8601 date and time") from None
     if moment.tzinfo is None:
         raise ContentError(f"{path}: {field}: bad date {text!r}: a date and time needs a time zone")
-    return moment.astimezone(dt.timezone.utc)
+    return moment.astimezone(dt.UTC)
 
 
 def require_text(path: Path, field: str, value: Any) -> str:
@@ -188,7 +186,9 @@ def parse_article(path: Path, md: MarkdownIt) -> Article:
     meta, body = split_front_matter(path, text.replace("\r\n", "\n"))
     unknown = sorted(set(meta) - REQUIRED_KEYS - OPTIONAL_KEYS)
     if unknown:
-        raise ContentError(f"{path}: {unknown[0]}: unknown key (allowed: {', '.join(sorted(REQUIRED_KEYS | OPTIONAL_KEYS))})")
+        raise ContentError(
+            f"{path}: {unknown[0]}: unknown key (allowed: {', '.join(sorted(REQUIRED_KEYS | OPTIONAL_KEYS))})"
+        )
     for key in sorted(REQUIRED_KEYS):
         if key not in meta:
             raise ContentError(f"{path}: {key}: missing")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import csv
 import datetime as dt
 import io
@@ -28,7 +29,6 @@ from typing import Any
 
 from handler import notification
 from handler.config import ConfigError, alert_settings
-from handler.validation import check_email
 from handler.storage import (
     NOTIFY_FAILED,
     NOTIFY_PENDING,
@@ -41,6 +41,7 @@ from handler.storage import (
     from_item,
     message_key,
 )
+from handler.validation import check_email
 
 STATUSES = (NOTIFY_PENDING, NOTIFY_RETRYING, NOTIFY_SENT, NOTIFY_FAILED, NOTIFY_SPAM)
 FIELDS = (
@@ -123,7 +124,9 @@ def connect(args: argparse.Namespace) -> tuple[Any, Any, str]:
     return session.client("dynamodb", endpoint_url=endpoint), session.client("ses", endpoint_url=endpoint), table
 
 
-def messages(dynamodb: Any, table: str, since: str | None = None, status: str | None = None) -> Iterator[dict[str, Any]]:
+def messages(
+    dynamodb: Any, table: str, since: str | None = None, status: str | None = None
+) -> Iterator[dict[str, Any]]:
     """Messages newest first, from the ``recent`` index, every page."""
     query: dict[str, Any] = {
         "TableName": table,
@@ -206,8 +209,9 @@ def run(args: argparse.Namespace, out: io.TextIOBase) -> None:
         print(f"\n{message.get('message', '')}", file=out)
     elif args.command == "export":
         rows = [{name: row.get(name) for name in FIELDS} for row in messages(dynamodb, table, args.since)]
-        target = open(args.output, "w", encoding="utf-8", newline="") if args.output else out
-        try:
+        with (
+            open(args.output, "w", encoding="utf-8", newline="") if args.output else contextlib.nullcontext(out)
+        ) as target:
             if args.format == "json":
                 json.dump(rows, target, ensure_ascii=False, indent=2)
                 target.write("\n")
@@ -215,17 +219,16 @@ def run(args: argparse.Namespace, out: io.TextIOBase) -> None:
                 writer = csv.DictWriter(target, fieldnames=FIELDS)
                 writer.writeheader()
                 writer.writerows({name: spreadsheet_safe(value) for name, value in row.items()} for row in rows)
-        finally:
-            if args.output:
-                target.close()
         if args.output:
             print(f"exported {len(rows)} message(s) to {args.output}", file=out)
     elif args.command == "delete":
         # As the function stored it: normalised, an IDN domain as punycode.
         wanted = (check_email(args.email)[0] or args.email).lower() if args.email else None
-        ids = [args.id] if args.id else [
-            row["id"] for row in messages(dynamodb, table) if str(row.get("email", "")).lower() == wanted
-        ]
+        ids = (
+            [args.id]
+            if args.id
+            else [row["id"] for row in messages(dynamodb, table) if str(row.get("email", "")).lower() == wanted]
+        )
         if args.id:
             get_message(dynamodb, table, args.id)
         if not ids:
@@ -275,7 +278,10 @@ def main(argv: list[str] | None = None) -> int:
     except ClientError as error:
         code = error.response["Error"].get("Code", "")
         if code == "ResourceNotFoundException":
-            print(f"contact-admin: no table {args.table or os.environ.get('CONTACT_TABLE_NAME') or LOCAL_TABLE!r} in this account and region", file=sys.stderr)
+            print(
+                f"contact-admin: no table {args.table or os.environ.get('CONTACT_TABLE_NAME') or LOCAL_TABLE!r} in this account and region",
+                file=sys.stderr,
+            )
         else:
             print(f"contact-admin: AWS refused: {code}: {error.response['Error'].get('Message', '')}", file=sys.stderr)
         return 1

@@ -137,8 +137,10 @@ class Report:
 
     def format(self) -> str:
         lines = [
-            f"{self.clients} clients, {self.seconds:g} s asked, {self.elapsed:.1f} s run: "
-            f"{self.total} requests, {self.total / self.elapsed if self.elapsed else 0:.1f} req/s",
+            (
+                f"{self.clients} clients, {self.seconds:g} s asked, {self.elapsed:.1f} s run: "
+                f"{self.total} requests, {self.total / self.elapsed if self.elapsed else 0:.1f} req/s"
+            ),
             "",
             f"{'kind':<20}{'requests':>9}{'req/s':>9}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'max ms':>9}  statuses",
         ]
@@ -154,20 +156,29 @@ class Report:
                 + f"{1000 * values[-1]:>9.1f}  {statuses}"
             )
         if self.errors:
-            lines.append("transport errors: " + ", ".join(f"{name}: {count}" for name, count in sorted(self.errors.items())))
+            lines.append(
+                "transport errors: " + ", ".join(f"{name}: {count}" for name, count in sorted(self.errors.items()))
+            )
         lines.append("")
         for kind in ("contact", "revalidate"):
             early, late = self.trend(kind)
             if early is not None and late is not None:
-                lines.append(f"{kind} p50 in the first fifth of the run {1000 * early:.1f} ms, in the last fifth {1000 * late:.1f} ms")
+                lines.append(
+                    f"{kind} p50 in the first fifth of the run {1000 * early:.1f} ms, in the last fifth {1000 * late:.1f} ms"
+                )
         lines += [
-            f"stored messages {self.stored_messages}, emails {self.emails}, deliberate duplicates {self.duplicates} "
-            f"({self.raced_duplicates} resent by another client), TCP connections opened {self.connections}",
-            "moto: requests " + ("serialized (its DynamoDB is not thread-safe)" if self.aws_serialized else "NOT serialized"),
+            (
+                f"stored messages {self.stored_messages}, emails {self.emails}, deliberate duplicates {self.duplicates} "
+                f"({self.raced_duplicates} resent by another client), TCP connections opened {self.connections}"
+            ),
+            "moto: requests "
+            + ("serialized (its DynamoDB is not thread-safe)" if self.aws_serialized else "NOT serialized"),
             "",
         ]
         for check in self.checks:
-            lines.append(f"{'PASS' if check.passed else 'FAIL'}  {check.name}" + (f": {check.detail}" if check.detail else ""))
+            lines.append(
+                f"{'PASS' if check.passed else 'FAIL'}  {check.name}" + (f": {check.detail}" if check.detail else "")
+            )
         lines.append("all checks passed" if self.ok else "SOME CHECKS FAILED")
         return "\n".join(lines)
 
@@ -188,7 +199,9 @@ def percentile(ordered: list[float], p: float) -> float:
 class Shared:
     """What the client threads share: the clock, the request budget, the duplicates on offer."""
 
-    def __init__(self, host: str, port: int, seconds: float, max_requests: int, contact_share: float, seed: int) -> None:
+    def __init__(
+        self, host: str, port: int, seconds: float, max_requests: int, contact_share: float, seed: int
+    ) -> None:
         self.host, self.port = host, port
         self.contact_share = contact_share
         self.seed = seed
@@ -258,7 +271,9 @@ class Client:
         """
         for attempt in range(2 if retry else 1):
             if self.connection is None:
-                self.connection = http.client.HTTPConnection(self.shared.host, self.shared.port, timeout=REQUEST_TIMEOUT_SECONDS)
+                self.connection = http.client.HTTPConnection(
+                    self.shared.host, self.shared.port, timeout=REQUEST_TIMEOUT_SECONDS
+                )
                 self.result.connections += 1
             started = time.perf_counter()
             try:
@@ -269,7 +284,11 @@ class Client:
                 self.connection.close()
                 self.connection = None
                 # A keep-alive connection the server dropped between two requests: a read can go again.
-                if retry and attempt == 0 and isinstance(error, (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)):
+                if (
+                    retry
+                    and attempt == 0
+                    and isinstance(error, (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError))
+                ):
                     continue
                 self.result.errors[f"{kind}: {type(error).__name__}"] += 1
                 return None
@@ -416,7 +435,14 @@ def run(
             )
             try:
                 host, port = stack.api.server_address[0], stack.api.port
-                shared = Shared(host, port, seconds, max_requests, contact_share, random.randrange(1 << 30) if seed is None else seed)
+                shared = Shared(
+                    host,
+                    port,
+                    seconds,
+                    max_requests,
+                    contact_share,
+                    random.randrange(1 << 30) if seed is None else seed,
+                )
                 report, contacts = drive(shared, clients, seconds)
                 report.aws_serialized = serialize_aws
                 verify(report, stack, os.environ["CONTACT_TABLE_NAME"], contacts)
@@ -428,7 +454,9 @@ def run(
 def drive(shared: Shared, clients: int, seconds: float) -> tuple[Report, list[Contact]]:
     """Run the clients to the deadline (or the request budget); the report so far, and every contact post."""
     workers = [Client(number, shared) for number in range(clients)]
-    threads = [threading.Thread(target=worker.run, name=f"load-client-{worker.number}", daemon=True) for worker in workers]
+    threads = [
+        threading.Thread(target=worker.run, name=f"load-client-{worker.number}", daemon=True) for worker in workers
+    ]
     shared.start, shared.start_perf = time.monotonic(), time.perf_counter()
     shared.deadline = shared.start + seconds
     for thread in threads:
@@ -490,9 +518,15 @@ def verify(report: Report, stack: Any, table: str, contacts: list[Contact]) -> N
     """Add the checks of what the stack answered, stored and sent to ``report``."""
     checks = report.checks
     server_errors = {f"{kind} {status}": count for (kind, status), count in report.statuses.items() if status >= 500}
-    checks.append(Check("no 5xx", not server_errors, ", ".join(f"{name}: {n}" for name, n in sorted(server_errors.items()))))
     checks.append(
-        Check("no transport error", not report.errors, ", ".join(f"{name}: {n}" for name, n in sorted(report.errors.items())))
+        Check("no 5xx", not server_errors, ", ".join(f"{name}: {n}" for name, n in sorted(server_errors.items())))
+    )
+    checks.append(
+        Check(
+            "no transport error",
+            not report.errors,
+            ", ".join(f"{name}: {n}" for name, n in sorted(report.errors.items())),
+        )
     )
     expected = {"articles": {200}, "article": {200}, "feed.json": {200}, "health": {200}, "revalidate": {304}}
     unexpected = {
@@ -519,7 +553,9 @@ def verify(report: Report, stack: Any, table: str, contacts: list[Contact]) -> N
         Check(
             "both posts of each duplicate (same Idempotency-Key) got the same id",
             not split,
-            f"{len(split)} of {len(duplicates)} got two ids, e.g. {split[:3]}" if split else f"{len(duplicates)} duplicates",
+            f"{len(split)} of {len(duplicates)} got two ids, e.g. {split[:3]}"
+            if split
+            else f"{len(duplicates)} duplicates",
         )
     )
     answered_ids = set().union(*ids_by_token.values()) if ids_by_token else set()
@@ -544,10 +580,16 @@ def verify(report: Report, stack: Any, table: str, contacts: list[Contact]) -> N
         )
     )
     checks.append(each_once("each duplicate stored once", duplicates, stored_by_token))
-    unsent = collections.Counter(item.get("notify_status", {}).get("S") for item in items if item["id"]["S"] in answered_ids)
+    unsent = collections.Counter(
+        item.get("notify_status", {}).get("S") for item in items if item["id"]["S"] in answered_ids
+    )
     unsent.pop("sent", None)
     checks.append(
-        Check("every stored message marked sent", not unsent, ", ".join(f"{s}: {n}" for s, n in sorted(unsent.items(), key=str)))
+        Check(
+            "every stored message marked sent",
+            not unsent,
+            ", ".join(f"{s}: {n}" for s, n in sorted(unsent.items(), key=str)),
+        )
     )
 
     # What was sent: the emails in moto's SES, through the stack's /dev/outbox.
@@ -602,8 +644,12 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=20, help="concurrent clients, each a thread (default 20)")
     parser.add_argument("--seconds", type=float, default=30, help="how long to send for (default 30)")
-    parser.add_argument("--contact-share", type=float, default=0.2, help="share of requests that post a message (default 0.2)")
-    parser.add_argument("--max-requests", type=int, default=MAX_REQUESTS, help=f"at most this many requests (default {MAX_REQUESTS})")
+    parser.add_argument(
+        "--contact-share", type=float, default=0.2, help="share of requests that post a message (default 0.2)"
+    )
+    parser.add_argument(
+        "--max-requests", type=int, default=MAX_REQUESTS, help=f"at most this many requests (default {MAX_REQUESTS})"
+    )
     parser.add_argument("--seed", type=int, default=None, help="seed the clients' choices, for a repeatable mix")
     parser.add_argument("--request-log", action="store_true", help="print the stack's request log (one line a request)")
     parser.add_argument(
@@ -614,7 +660,10 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if args.clients < 1 or args.seconds <= 0 or not 0 <= args.contact_share <= 1 or args.max_requests < 1:
         parser.error("--clients and --max-requests at least 1, --seconds above 0, --contact-share from 0 to 1")
-    print(f"load: {args.clients} clients for {args.seconds:g} s, contact share {args.contact_share:g} ...", file=sys.stderr)
+    print(
+        f"load: {args.clients} clients for {args.seconds:g} s, contact share {args.contact_share:g} ...",
+        file=sys.stderr,
+    )
     report = run(
         args.clients,
         args.seconds,

@@ -23,8 +23,8 @@ import importlib
 import json
 import logging
 import os
-import sys
 import secrets
+import sys
 import threading
 import time
 import urllib.request
@@ -47,7 +47,11 @@ EXAMPLE_FILES = {"/": ("index.html", "text/html"), "/practice.js": ("practice.js
 SAMPLE_MESSAGES = [
     ("Sam Rivera", "sam@example.org", "Hello, I am looking for a therapist for anxiety. Do you have evening slots?"),
     ("Zoë Ærø", "zoe@example.org", "Bonjour! I would like to know more about psychodynamic therapy.\nMerci."),
-    ("Alex Kim", "alex@example.org", "Could we talk about fees and availability? Phone is best.", ),
+    (
+        "Alex Kim",
+        "alex@example.org",
+        "Could we talk about fees and availability? Phone is best.",
+    ),
 ]
 
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]

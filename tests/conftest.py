@@ -45,7 +45,13 @@ LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 @pytest.fixture(autouse=True)
 def no_real_aws(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test can reach a real AWS account, whatever the machine's configuration."""
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+    for name in (
+        "AWS_PROFILE",
+        "AWS_SESSION_TOKEN",
+        "AWS_ENDPOINT_URL",
+        "AWS_CONFIG_FILE",
+        "AWS_SHARED_CREDENTIALS_FILE",
+    ):
         monkeypatch.delenv(name, raising=False)
     for name, value in BASE_ENVIRONMENT.items():
         if name.startswith("AWS_"):
@@ -109,7 +115,10 @@ class EmbeddedAws:
     def emails(self) -> list[EmailMessage]:
         """Every email SES accepted, oldest first, parsed."""
         # Parsed with plain line feeds, as a mail reader shows them.
-        return [email.message_from_string(raw.replace("\r\n", "\n"), policy=email.policy.default) for raw in self.raw_emails()]
+        return [
+            email.message_from_string(raw.replace("\r\n", "\n"), policy=email.policy.default)
+            for raw in self.raw_emails()
+        ]
 
 
 def forget_boto3_default_session() -> None:
@@ -148,7 +157,14 @@ def aws(moto_clients: tuple[Any, Any]) -> EmbeddedAws:
     return EmbeddedAws(dynamodb=dynamodb, ses=ses)
 
 
-LOCAL_VARIABLES = (*local_stack.LOCAL_SETTINGS, "CONTENT_DIR", "SITE_URL", "ALLOWED_ORIGINS", "IP_HASH_SECRET", "AWS_ENDPOINT_URL")
+LOCAL_VARIABLES = (
+    *local_stack.LOCAL_SETTINGS,
+    "CONTENT_DIR",
+    "SITE_URL",
+    "ALLOWED_ORIGINS",
+    "IP_HASH_SECRET",
+    "AWS_ENDPOINT_URL",
+)
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ import json
 
 import pytest
 from apigw import json_body
-from contact_helpers import VALID, attribute, post_json
 from conftest import SENDER, THERAPIST
+from contact_helpers import VALID, attribute, post_json
 
 from infra import contact_admin
 
@@ -19,8 +19,12 @@ def stored(aws, make_handler, monkeypatch) -> list[str]:
     """Three messages (one spam), stored by the function as visitors would send them."""
     handler = make_handler()
     ids = [
-        json_body(post_json(handler, {**VALID, "name": "Ann One", "email": "ann@example.org", "message": "First"}))["id"],
-        json_body(post_json(handler, {**VALID, "name": "Bo Two", "email": "bo@example.org", "message": "Second"}))["id"],
+        json_body(post_json(handler, {**VALID, "name": "Ann One", "email": "ann@example.org", "message": "First"}))[
+            "id"
+        ],
+        json_body(post_json(handler, {**VALID, "name": "Bo Two", "email": "bo@example.org", "message": "Second"}))[
+            "id"
+        ],
         json_body(post_json(handler, {**VALID, "message": "Buy now", "website": "spam.example"}))["id"],
     ]
     monkeypatch.setenv("CONTACT_TABLE_NAME", "contact-messages")

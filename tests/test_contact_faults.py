@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from apigw import json_body, response_header
 from botocore.stub import Stubber
-from contact_helpers import VALID, attribute, aws_clients, current_app, post_json
 from conftest import SENDER
+from contact_helpers import VALID, attribute, aws_clients, current_app, post_json
 
 from handler import aws as aws_module
 from handler.storage import iso_time
@@ -125,7 +125,9 @@ def test_after_the_last_attempt_the_message_is_marked_failed_and_an_error_logged
     item = aws.messages()[0]
     assert attribute(item, "notify_status") == "failed" and attribute(item, "notify_attempts") == 2
     assert "pending_pk" not in item
-    errors = [r for r in caplog.records if r.levelname == "ERROR" and r.getMessage() == "NOTIFICATION_FAILED_PERMANENTLY"]
+    errors = [
+        r for r in caplog.records if r.levelname == "ERROR" and r.getMessage() == "NOTIFICATION_FAILED_PERMANENTLY"
+    ]
     assert len(errors) == 1 and errors[0].message_id == message_id
 
 
@@ -163,7 +165,9 @@ def test_dynamodb_throttling_sends_the_whole_message_by_email_and_answers_202(aw
     with Stubber(aws_clients().dynamodb) as stub:
         for _ in range(3):
             stub.add_client_error(
-                "transact_write_items", service_error_code="ProvisionedThroughputExceededException", http_status_code=400
+                "transact_write_items",
+                service_error_code="ProvisionedThroughputExceededException",
+                http_status_code=400,
             )
         result = post_json(handler, VALID)
     assert result["statusCode"] == 202
@@ -180,7 +184,9 @@ def test_dynamodb_and_ses_both_failing_is_a_503_asking_to_try_again(aws, contact
     unverify_sender(aws)
     with Stubber(aws_clients().dynamodb) as stub:
         for _ in range(3):
-            stub.add_client_error("transact_write_items", service_error_code="InternalServerError", http_status_code=500)
+            stub.add_client_error(
+                "transact_write_items", service_error_code="InternalServerError", http_status_code=500
+            )
         result = post_json(contact, VALID)
     assert result["statusCode"] == 503
     body = json_body(result)

@@ -8,13 +8,14 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer, ThreadingHTTPServer
+from typing import ClassVar
 from urllib.parse import parse_qs
 
 import pytest
 from apigw import event, json_body
 from botocore.stub import Stubber
-from contact_helpers import VALID, VISITOR_IP, attribute, aws_clients, post_form, post_json
 from conftest import SENDER
+from contact_helpers import VALID, VISITOR_IP, attribute, aws_clients, post_form, post_json
 from test_contact_faults import SCHEDULED_EVENT, make_due_now, retry_entry_point
 
 SECRET_VALUES = {
@@ -45,21 +46,32 @@ def test_no_contact_scenario_logs_personal_data(aws, make_handler, caplog, capfd
     bad = {**fields, "email": SECRET_VALUES["email"] + "\r\nBcc: x@example.com", "name": SECRET_VALUES["name"] * 9}
     assert post_json(handler, bad)["statusCode"] == 422
     assert post_json(handler, {**fields, "surname": SECRET_VALUES["name"]})["statusCode"] == 422
-    broken = event("POST", "/contact", headers={"Content-Type": "application/json"}, body='{"name": "' + SECRET_VALUES["name"])
+    broken = event(
+        "POST", "/contact", headers={"Content-Type": "application/json"}, body='{"name": "' + SECRET_VALUES["name"]
+    )
     assert handler(broken, None)["statusCode"] == 400
-    assert post_json(handler, {**fields, "website": "x", "message": "spam " + SECRET_VALUES["message"]})["statusCode"] == 201
+    assert (
+        post_json(handler, {**fields, "website": "x", "message": "spam " + SECRET_VALUES["message"]})["statusCode"]
+        == 201
+    )
     assert post_json(handler, {**fields, "message": "limited " + SECRET_VALUES["message"]})["statusCode"] == 429
 
     aws.ses.delete_identity(Identity=SENDER)  # SES down
-    failing = json_body(post_json(handler, {**fields, "message": "ses down " + SECRET_VALUES["message"]}, source_ip="198.51.100.1"))
+    failing = json_body(
+        post_json(handler, {**fields, "message": "ses down " + SECRET_VALUES["message"]}, source_ip="198.51.100.1")
+    )
     with Stubber(aws_clients().dynamodb) as stub:  # and DynamoDB too
         for _ in range(3):
-            stub.add_client_error("transact_write_items", service_error_code="ThrottlingException", http_status_code=400)
+            stub.add_client_error(
+                "transact_write_items", service_error_code="ThrottlingException", http_status_code=400
+            )
         assert post_json(handler, fields, source_ip="198.51.100.2")["statusCode"] == 503
     aws.ses.verify_email_identity(EmailAddress=SENDER)
     with Stubber(aws_clients().dynamodb) as stub:  # DynamoDB alone
         for _ in range(3):
-            stub.add_client_error("transact_write_items", service_error_code="ThrottlingException", http_status_code=400)
+            stub.add_client_error(
+                "transact_write_items", service_error_code="ThrottlingException", http_status_code=400
+            )
         assert post_json(handler, fields, source_ip="198.51.100.3")["statusCode"] == 202
     make_due_now(aws, failing["id"])
     assert retry_entry_point()(SCHEDULED_EVENT, None)["sent"] == 1
@@ -75,8 +87,8 @@ def test_no_contact_scenario_logs_personal_data(aws, make_handler, caplog, capfd
 
 
 class TurnstileStub(BaseHTTPRequestHandler):
-    verdicts: dict[str, bool] = {}
-    seen: list[dict[str, list[str]]] = []
+    verdicts: ClassVar[dict[str, bool]] = {}
+    seen: ClassVar[list[dict[str, list[str]]]] = []
 
     def do_POST(self) -> None:
         form = parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode())

@@ -70,7 +70,9 @@ def acknowledging(make_handler):
     return make_handler(SEND_ACKNOWLEDGEMENT="true")
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(submission=SUBMISSIONS, as_form=st.booleans())
 def test_any_submission_is_a_201_with_what_was_sent_or_a_422_with_nothing(
     aws, acknowledging, submission: dict[str, Any], as_form: bool

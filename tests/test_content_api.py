@@ -212,7 +212,7 @@ def test_a_scheduled_article_appears_when_its_time_comes(tmp_path: Path) -> None
     write_article(source, "today", "2026-03-01")
     write_article(source, "tomorrow", "2026-03-02")
     build_content.build(source, tmp_path / "out")
-    now = {"value": dt.datetime(2026, 3, 1, 12, tzinfo=dt.timezone.utc).timestamp()}
+    now = {"value": dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC).timestamp()}
     store = ContentStore(tmp_path / "out", SITE_URL, "Articles", clock=lambda: now["value"])
 
     def listed() -> list[str]:
@@ -221,7 +221,7 @@ def test_a_scheduled_article_appears_when_its_time_comes(tmp_path: Path) -> None
     assert listed() == ["today"]
     assert store.article_body("tomorrow") is None
     before = json.loads(store.article_body("today")[1])["article"]["next"]
-    now["value"] = dt.datetime(2026, 3, 2, tzinfo=dt.timezone.utc).timestamp()
+    now["value"] = dt.datetime(2026, 3, 2, tzinfo=dt.UTC).timestamp()
     assert listed() == ["tomorrow", "today"]
     after = json.loads(store.article_body("today")[1])["article"]["next"]
     assert (before, after) == (None, {"slug": "tomorrow", "title": "Title of tomorrow"})
@@ -358,7 +358,10 @@ def test_a_preflight_from_another_origin_gets_no_cors_headers(lambda_handler) ->
 def test_several_origins_can_be_allowed(make_handler) -> None:
     handler = make_handler(ALLOWED_ORIGINS="https://a.example, https://b.example")
     for origin in ("https://a.example", "https://b.example"):
-        assert response_header(get(handler, "/articles", headers={"Origin": origin}), "Access-Control-Allow-Origin") == origin
+        assert (
+            response_header(get(handler, "/articles", headers={"Origin": origin}), "Access-Control-Allow-Origin")
+            == origin
+        )
 
 
 # Feeds and health.
@@ -374,7 +377,7 @@ def test_the_json_feed_is_json_feed_1_1(lambda_handler) -> None:
     (item,) = feed["items"]
     assert item["id"] == item["url"] == f"{SITE_URL}/articles/{SLUG}"
     assert item["content_html"].startswith("<p>Psychodynamic therapy is a depth-oriented")
-    assert dt.datetime.fromisoformat(item["date_published"]) == dt.datetime(2026, 11, 25, tzinfo=dt.timezone.utc)
+    assert dt.datetime.fromisoformat(item["date_published"]) == dt.datetime(2026, 11, 25, tzinfo=dt.UTC)
     assert item["tags"] == ["Psychodynamic therapy"]
 
 
@@ -388,9 +391,7 @@ def test_the_rss_feed_is_rss_2_0(lambda_handler) -> None:
         assert channel.findtext(required)
     (item,) = channel.findall("item")
     assert item.findtext("link") == f"{SITE_URL}/articles/{SLUG}"
-    assert email.utils.parsedate_to_datetime(item.findtext("pubDate")) == dt.datetime(
-        2026, 11, 25, tzinfo=dt.timezone.utc
-    )
+    assert email.utils.parsedate_to_datetime(item.findtext("pubDate")) == dt.datetime(2026, 11, 25, tzinfo=dt.UTC)
     encoded = item.findtext("{http://purl.org/rss/1.0/modules/content/}encoded")
     assert encoded.startswith("<p>Psychodynamic therapy is a depth-oriented")
 

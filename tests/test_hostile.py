@@ -14,16 +14,16 @@ import copy
 import json
 import re
 import sys
-import xml.etree.ElementTree as ElementTree
 from email.utils import getaddresses
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
+from xml.etree import ElementTree
 
 import pytest
 from apigw import event, response_header
-from contact_helpers import BROWSER_ACCEPT, VALID, attribute
 from conftest import SENDER, THERAPIST, WEBSITE_ORIGIN
+from contact_helpers import BROWSER_ACCEPT, VALID, attribute
 
 CORPUS = Path(__file__).parent / "hostile"
 JSON_TYPE = "application/json"
@@ -81,7 +81,9 @@ for _index, _case in enumerate(CASES):
 def params(route: bool) -> list[Any]:
     chosen = [case for case in CASES if is_route_case(case) == route]
     return [
-        pytest.param(case, id=case["id"], marks=[pytest.mark.xfail(strict=True, reason=case["xfail"])] if "xfail" in case else [])
+        pytest.param(
+            case, id=case["id"], marks=[pytest.mark.xfail(strict=True, reason=case["xfail"])] if "xfail" in case else []
+        )
         for case in chosen
     ]
 
@@ -342,7 +344,7 @@ def entry_point(make_handler):
 def invoke(handler: Any, data: dict[str, Any], where: str) -> dict[str, Any]:
     try:
         return handler(data, None)
-    except Exception as error:  # the invocation fails: API Gateway answers 500 (or 502)
+    except Exception as error:  # noqa: BLE001 - the invocation fails: API Gateway answers 500 (or 502)
         pytest.fail(f"{where}: the function raised {type(error).__name__}: {error}"[:500])
 
 
@@ -357,7 +359,7 @@ def test_a_hostile_contact_input_is_answered_and_stores_nothing_invalid(aws, ent
     # A browser's plain form post gets pages; anything else JSON (a case with its own Accept says which).
     html_page = expect.get("html", bool(send.get("browser")) and media_type(send) == FORM_TYPE)
 
-    for result, status in zip(results, statuses):
+    for result, status in zip(results, statuses, strict=True):
         if 400 <= status < 500:
             assert_error_body(result, status, expect, html_page, where)
         elif status in (201, 202) and html_page:

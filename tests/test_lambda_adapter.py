@@ -139,7 +139,7 @@ def test_a_forged_x_forwarded_for_is_ignored(echo_app: Flask, shape: str) -> Non
 def test_the_unwrapped_adapter_crashes_without_x_forwarded_proto(echo_app: Flask) -> None:
     bare = event("GET", "/echo/x", shape="rest_api_v1")
     del bare["headers"]["X-Forwarded-Proto"]
-    with pytest.raises(KeyError, match="wsgi.url_scheme"):
+    with pytest.raises(KeyError, match=r"wsgi\.url_scheme"):
         aws_lambda_wsgi.response(echo_app, bare, None)
 
 
@@ -186,4 +186,3 @@ def test_cookies_of_payload_2_0_reach_the_app(echo_app: Flask) -> None:
 def test_a_percent_encoded_unicode_path_is_decoded(echo_app: Flask) -> None:
     result = respond(echo_app, event("GET", "/echo/café ☕"), None)
     assert json_body(result)["rest"] == "café ☕"
-

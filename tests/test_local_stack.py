@@ -100,7 +100,9 @@ def test_sample_messages_can_be_seeded(base_url: str) -> None:
     assert subjects[:2] == ["New enquiry from Zoë Ærø", "New enquiry from Sam Rivera"]
 
 
-def test_contact_admin_works_on_the_local_stack(stack: local_stack.LocalStack, capsys: pytest.CaptureFixture[str]) -> None:
+def test_contact_admin_works_on_the_local_stack(
+    stack: local_stack.LocalStack, capsys: pytest.CaptureFixture[str]
+) -> None:
     from infra import contact_admin
 
     local_stack.seed_messages(stack.url, 3)
