@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask, jsonify
 
-from handler import aws, contact, content, cors, errors
+from handler import aws, contact, content, cors, errors, inbox
 from handler.config import load_settings
 
 
@@ -28,6 +28,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     aws.init_app(app)
     content.init_app(app)
     app.register_blueprint(contact.bp)
+    inbox.init_app(app)
     cors.init_app(app)
 
     @app.get("/health")

@@ -23,6 +23,7 @@ import importlib
 import json
 import logging
 import os
+import re
 import secrets
 import sys
 import threading
@@ -42,6 +43,7 @@ from infra.aws_template import create_contact_table
 
 ROOT = Path(__file__).resolve().parent.parent
 TEXT_TYPES = ("application/json", "text/")
+SIGN_IN_TOKEN = re.compile(r"^/inbox/login/[^/]+$")  # kept out of the request log
 # The example website page (examples/), served at the API's own origin.
 EXAMPLE_FILES = {"/": ("index.html", "text/html"), "/practice.js": ("practice.js", "text/javascript")}
 SAMPLE_MESSAGES = [
@@ -164,8 +166,9 @@ def gateway(lambda_handler: LambdaHandler) -> Callable[..., Iterable[bytes]]:
             page.headers["Cache-Control"] = "no-store"
             return page(environ, start_response)
         result = lambda_handler(to_event(request), None)
-        # Method, path and status only: no client address, no query, no body.
-        print(f"{request.method} {request.path} {result['statusCode']} {1000 * (time.perf_counter() - started):.1f} ms")
+        # Method, path and status only: no client address, no query, no body, no sign-in token.
+        path = SIGN_IN_TOKEN.sub("/inbox/login/<token>", request.path)
+        print(f"{request.method} {path} {result['statusCode']} {1000 * (time.perf_counter() - started):.1f} ms")
         return to_response(result)(environ, start_response)
 
     return app
@@ -252,6 +255,9 @@ def start(
     os.environ.setdefault("ALLOWED_ORIGINS", f"http://{host}:{api.port}")
     # A new secret each run: local addresses are hashed, but nothing needs them to match later.
     os.environ.setdefault("IP_HASH_SECRET", secrets.token_hex(32))
+    # The inbox's links point here; its key is new each run, so a restart signs everyone out.
+    os.environ.setdefault("INBOX_URL", f"http://{host}:{api.port}")
+    os.environ.setdefault("INBOX_SECRET", secrets.token_hex(32))
     for name, value in LOCAL_SETTINGS.items():
         os.environ.setdefault(name, value)
     os.environ.update(environ or {})
@@ -291,6 +297,8 @@ def main(argv: list[str]) -> int:
     for path in ("/health", "/articles", "/articles/what-is-psychodynamic-therapy", "/feed.json", "/feed.xml"):
         print(f"  {base}{path}")
     print(f"  {base}/contact  (POST a message; GET shows the consent text)")
+    inbox_emails = os.environ.get("INBOX_EMAILS") or os.environ["NOTIFY_EMAIL"]
+    print(f"  {base}/inbox  (the therapist's inbox: sign in as {inbox_emails}, the link is in the outbox)")
     print(f"  {base}/dev/outbox  (the emails SES would have sent, newest first; local only)")
     try:
         threading.Event().wait()

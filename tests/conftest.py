@@ -26,6 +26,7 @@ TABLE = "contact-messages"
 SENDER = "alerts@practice.example"
 THERAPIST = "therapist@practice.example"
 IP_HASH_SECRET = "test-only-secret-0123456789abcdef"
+INBOX_SECRET = "test-only-inbox-key-0123456789abcdef"
 
 BASE_ENVIRONMENT = {
     "SITE_URL": SITE_URL,
@@ -34,6 +35,7 @@ BASE_ENVIRONMENT = {
     "SENDER_EMAIL": SENDER,
     "NOTIFY_EMAIL": THERAPIST,
     "IP_HASH_SECRET": IP_HASH_SECRET,
+    "INBOX_SECRET": INBOX_SECRET,
     "AWS_DEFAULT_REGION": REGION,
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -163,6 +165,8 @@ LOCAL_VARIABLES = (
     "SITE_URL",
     "ALLOWED_ORIGINS",
     "IP_HASH_SECRET",
+    "INBOX_SECRET",
+    "INBOX_URL",
     "AWS_ENDPOINT_URL",
 )
 
