@@ -480,3 +480,30 @@ def test_the_settings_default_as_the_issue_says() -> None:
     assert settings.url is None
     local = load_inbox_settings({"INBOX_SECRET": INBOX_SECRET, "INBOX_URL": "http://127.0.0.1:3000/"}, notify_emails=[])
     assert local.url == "http://127.0.0.1:3000"
+
+
+# Permissions.
+
+
+def test_the_api_function_may_make_every_call_the_inbox_makes(aws, browser: Browser) -> None:
+    from cfnlint.decode import cfn_yaml
+    from contact_helpers import aws_clients
+
+    from infra.aws_template import TEMPLATE
+
+    calls: set[str] = set()
+    aws_clients().dynamodb.meta.events.register(
+        "before-call.dynamodb", lambda model, **_: calls.add(f"dynamodb:{model.name}")
+    )
+    sign_in(browser, aws, THERAPIST)
+    browser.submit(browser.get("/inbox"), "/inbox/logout")
+    request_link(browser, OTHER)
+    assert calls == {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem"}
+    policy = cfn_yaml.load(str(TEMPLATE))["Resources"]["ApiFunction"]["Properties"]["Policies"]
+    allowed = {
+        action
+        for statement in policy[0]["Statement"]
+        if statement["Resource"] == {"Fn::GetAtt": ["ContactTable", "Arn"]}
+        for action in statement["Action"]
+    }
+    assert calls <= allowed, calls - allowed

@@ -52,8 +52,8 @@ def boto3_only(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def test_the_package_answers_in_a_bare_interpreter(function_dir: Path, boto3_only: Path) -> None:
-    request = event("GET", "/articles/what-is-psychodynamic-therapy")
+def run_in_bare_interpreter(function_dir: Path, boto3_only: Path, probe: str, request: dict) -> dict:
+    """``probe`` run on ``request`` with the package and boto3 only, in the environment template.yaml gives."""
     # -S: no site-packages; -I: no environment variables or user site; -B: leave the build unwritten.
     command = [
         sys.executable,
@@ -61,7 +61,7 @@ def test_the_package_answers_in_a_bare_interpreter(function_dir: Path, boto3_onl
         "-I",
         "-B",
         "-c",
-        f"import sys; sys.path[:0] = {[str(function_dir), str(boto3_only)]!r}\n{PROBE}",
+        f"import sys; sys.path[:0] = {[str(function_dir), str(boto3_only)]!r}\n{probe}",
         json.dumps(request),
     ]
     # The environment template.yaml gives the function (CONTENT_DIR left to its default).
@@ -70,10 +70,32 @@ def test_the_package_answers_in_a_bare_interpreter(function_dir: Path, boto3_onl
         command, check=False, capture_output=True, text=True, cwd=function_dir, timeout=60, env=environment
     )
     assert completed.returncode == 0, completed.stderr
-    answer = json.loads(completed.stdout)
+    return json.loads(completed.stdout)
+
+
+def test_the_package_answers_in_a_bare_interpreter(function_dir: Path, boto3_only: Path) -> None:
+    request = event("GET", "/articles/what-is-psychodynamic-therapy")
+    answer = run_in_bare_interpreter(function_dir, boto3_only, PROBE, request)
     assert answer["status"] == 200 and answer["slug"] == "what-is-psychodynamic-therapy"
     assert answer["loaded"] == ["flask"]
     assert not [p for p in answer["paths"] if "site-packages" in p]
+
+
+INBOX_PROBE = """
+import json, sys
+from handler.main import lambda_handler
+print(json.dumps(lambda_handler(json.loads(sys.argv[1]), None)))
+"""
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"), [("/inbox/login", 'name="email"'), ("/inbox/static/inbox.css", "max-width")]
+)
+def test_the_package_holds_the_inbox_templates_and_stylesheet(
+    function_dir: Path, boto3_only: Path, path: str, expected: str
+) -> None:
+    answer = run_in_bare_interpreter(function_dir, boto3_only, INBOX_PROBE, event("GET", path))
+    assert answer["statusCode"] == 200 and expected in answer["body"]
 
 
 def test_the_package_holds_the_code_content_and_runtime_dependencies_only(function_dir: Path) -> None:

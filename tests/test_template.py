@@ -15,6 +15,7 @@ from cfnlint.decode import cfn_yaml
 from conftest import BASE_ENVIRONMENT
 
 from handler.config import load_settings
+from handler.inbox.settings import load_inbox_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
@@ -83,7 +84,8 @@ class RecordingEnvironment(dict):
 
 def test_the_template_sets_exactly_the_variables_the_code_reads(template: dict[str, Any]) -> None:
     environment = RecordingEnvironment({k: v for k, v in BASE_ENVIRONMENT.items() if not k.startswith("AWS_")})
-    load_settings(environment)
+    settings = load_settings(environment)
+    load_inbox_settings(environment, notify_emails=settings["NOTIFY_EMAILS"])
     shared = set(template["Globals"]["Function"]["Environment"]["Variables"])
     for name, function in functions(template).items():
         own = set(function["Properties"].get("Environment", {}).get("Variables", {}))
@@ -237,6 +239,7 @@ def test_secrets_come_by_reference_never_as_values(template: dict[str, Any]) -> 
         "Fn::Sub": "{{resolve:secretsmanager:${IpHashSecretArn}:SecretString:::${IpHashSecretVersionId}}}"
     }
     assert "resolve:secretsmanager:${TurnstileSecretArn}" in json.dumps(variables["TURNSTILE_SECRET"])
+    assert variables["INBOX_SECRET"] == {"Fn::Sub": "{{resolve:secretsmanager:${InboxSecretArn}}}"}
     for name, parameter in template["Parameters"].items():
         assert parameter.get("Description"), name
         if "Secret" in name and "Version" not in name:
