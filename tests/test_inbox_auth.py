@@ -507,3 +507,29 @@ def test_the_api_function_may_make_every_call_the_inbox_makes(aws, browser: Brow
         for action in statement["Action"]
     }
     assert calls <= allowed, calls - allowed
+
+
+# DynamoDB failing.
+
+
+@pytest.mark.parametrize(
+    ("operation", "request_made"),
+    [
+        ("update_item", lambda browser: request_link(browser, THERAPIST)),
+        ("get_item", lambda browser: browser.get("/inbox")),
+    ],
+)
+def test_an_unavailable_table_gets_a_clear_503_and_changes_nothing(aws, browser: Browser, operation, request_made):
+    from botocore.stub import Stubber
+    from contact_helpers import aws_clients
+
+    browser.cookies["__Host-inbox_session"] = (
+        Signer(INBOX_SECRET, salt="inbox-session", digest_method=hashlib.sha256).sign("A" * 43).decode()
+    )
+    browser.get("/inbox/login")
+    with Stubber(aws_clients().dynamodb) as stubber:
+        stubber.add_client_error(operation, service_error_code="ProvisionedThroughputExceededException")
+        answer = request_made(browser)
+    assert answer.status == 503 and "try again in a minute" in answer.text
+    assert answer.header("Retry-After") == "60" and answer.header("Cache-Control") == "no-store"
+    assert aws.items() == [] and aws.emails() == []
