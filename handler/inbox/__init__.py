@@ -12,8 +12,8 @@ import os
 
 from flask import Flask, Response, request
 
-from handler.inbox.auth import URL_PREFIX
 from handler.inbox.settings import InboxSettings, load_inbox_settings
+from handler.inbox.tokens import URL_PREFIX
 
 __all__ = ["URL_PREFIX", "InboxSettings", "init_app"]
 

@@ -1,93 +1,153 @@
-"""Who is signed in: sign-in tokens, session cookies, CSRF tokens, and the keys rate limits count on.
+"""Who is signed in, for each request: the cookies, the session, and the CSRF check on every form.
 
-A sign-in link carries a random token; only its hash is stored, and using it
-deletes it. A session is a random id, stored hashed with the therapist's
-address and a CSRF token; the cookie carries the id signed with the inbox's
-key, so that a cookie from another key is refused before any lookup, and
-signing out deletes the stored session, so the cookie is then worthless.
-
-Every form that posts carries a CSRF token in a hidden field. Once signed in it
-is the session's own token. Before (asking for a link, pressing Sign in) it is
-a signed double submit: a random nonce in a ``SameSite=Strict`` cookie, and in
-the form an HMAC of it under the inbox's key; another site can neither read
-the cookie nor make the HMAC, nor get the cookie sent with its own post.
+A view that needs the therapist is decorated with ``login_required``: without
+a live session it redirects to the sign-in page (keeping where the therapist
+was going, inside the inbox only); a POST must also carry the session's CSRF
+token, or ``FormRefused`` is raised, which the blueprint answers with 403.
+The tokens themselves are made and checked in handler/inbox/tokens.py.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import ipaddress
-import re
-import secrets
-from urllib.parse import urlsplit
+import functools
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
-from itsdangerous import BadSignature, Signer
+from flask import g, redirect, request, url_for
+from werkzeug.wrappers import Response
 
-from handler.storage import keyed_hash
+from handler.inbox import settings
+from handler.inbox.store import Session, current_store, digest
+from handler.inbox.tokens import (
+    URL_PREFIX,
+    form_token,
+    new_token,
+    safe_next,
+    same_token,
+    session_id_from,
+    signed_session_id,
+    well_formed,
+)
 
-TOKEN_BYTES = 32
-TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{43}")  # token_urlsafe(32)
-NEXT_MAX = 200
-URL_PREFIX = "/inbox"
-HOME = URL_PREFIX
+log = logging.getLogger(__name__)
 
-
-def new_token() -> str:
-    """256 random bits, URL-safe: a sign-in token, a session id, a CSRF token or a nonce."""
-    return secrets.token_urlsafe(TOKEN_BYTES)
-
-
-def well_formed(token: str | None) -> bool:
-    return token is not None and TOKEN_PATTERN.fullmatch(token) is not None
-
-
-def cookie_signer(secret: bytes) -> Signer:
-    return Signer(secret, salt="inbox-session", digest_method=hashlib.sha256)
+SESSION_COOKIE = "inbox_session"
+FORM_COOKIE = "inbox_form"  # the nonce the sign-in forms' CSRF token is bound to
 
 
-def signed_session_id(secret: bytes, session_id: str) -> str:
-    return cookie_signer(secret).sign(session_id).decode("ascii")
+class FormRefused(Exception):
+    """A form posted without its CSRF token, or with another one."""
 
 
-def session_id_from(secret: bytes, cookie: str) -> str | None:
-    """The session id a cookie carries, or None if it was not signed with this key."""
-    try:
-        session_id = cookie_signer(secret).unsign(cookie).decode("ascii")
-    except (BadSignature, UnicodeError):
+@dataclass(frozen=True)
+class SignedIn:
+    session_id: str
+    session: Session
+
+
+# Cookies: __Host- (Secure, Path=/, no Domain: no other host can set or read
+# them) wherever the inbox is served over HTTPS, as API Gateway always does;
+# over plain HTTP, which only the local stack serves, neither, so that every
+# browser keeps them on a laptop.
+
+
+def cookie_name(base: str) -> str:
+    return f"__Host-{base}" if request.is_secure else base
+
+
+def set_cookie(response: Response, base: str, value: str, max_age: int | None = None) -> None:
+    response.set_cookie(
+        cookie_name(base), value, max_age=max_age, path="/", secure=request.is_secure, httponly=True, samesite="Strict"
+    )
+
+
+def forget_cookie(response: Response, base: str) -> None:
+    response.delete_cookie(cookie_name(base), path="/", secure=request.is_secure, httponly=True, samesite="Strict")
+
+
+# The sign-in forms (no session yet): a signed double submit.
+
+
+def form_nonce() -> tuple[str, bool]:
+    """The nonce in this browser's cookie, or a new one (True: to be set with ``set_cookie``)."""
+    nonce = request.cookies.get(cookie_name(FORM_COOKIE))
+    return (nonce, False) if nonce is not None and well_formed(nonce) else (new_token(), True)
+
+
+def sign_in_form_token(nonce: str) -> str:
+    return form_token(settings.current().secret, nonce)
+
+
+def check_sign_in_form() -> None:
+    nonce = request.cookies.get(cookie_name(FORM_COOKIE))
+    if nonce is None or not well_formed(nonce):
+        raise FormRefused("no form cookie")
+    if not same_token(sign_in_form_token(nonce), request.form.get("csrf_token")):
+        raise FormRefused("csrf token")
+
+
+# Sessions.
+
+
+def signed_in() -> SignedIn | None:
+    cookie = request.cookies.get(cookie_name(SESSION_COOKIE))
+    if cookie is None:
         return None
-    return session_id if well_formed(session_id) else None
+    inbox = settings.current()
+    session_id = session_id_from(inbox.secret, cookie)
+    if session_id is None:
+        log.info("inbox session refused", extra={"reason": "signature"})
+        return None
+    session = current_store().session(session_id, time.time())
+    if session is None or session.email.lower() not in inbox.emails:
+        log.info("inbox session refused", extra={"reason": "ended", "session": digest(session_id)[:12]})
+        return None
+    return SignedIn(session_id, session)
 
 
-def form_token(secret: bytes, nonce: str) -> str:
-    """The sign-in forms' CSRF token: bound to the nonce in the visitor's cookie."""
-    return keyed_hash(secret, "inbox-form", nonce)
+def to_sign_in() -> Response:
+    """The redirect to the sign-in page, keeping where a GET was going."""
+    query = request.query_string.decode("latin-1")
+    here = safe_next(request.path + (f"?{query}" if query else "") if request.method == "GET" else URL_PREFIX)
+    had_cookie = cookie_name(SESSION_COOKIE) in request.cookies
+    target = url_for(
+        "inbox.login_form", next=None if here == URL_PREFIX else here, notice="ended" if had_cookie else None
+    )
+    response = redirect(target, 303)
+    if had_cookie:
+        forget_cookie(response, SESSION_COOKIE)
+    return response
 
 
-def same_token(expected: str, given: str | None) -> bool:
-    return given is not None and hmac.compare_digest(expected.encode("utf-8"), given.encode("utf-8", "replace"))
+def login_required(view: Callable[..., Response]) -> Callable[..., Response]:
+    """The view runs signed in (``g.inbox``, a SignedIn), and a POST only with the session's CSRF token."""
+
+    @functools.wraps(view)
+    def wrapped(**kwargs: Any) -> Response:
+        g.inbox = signed_in()
+        if g.inbox is None:
+            return to_sign_in()
+        if request.method == "POST" and not same_token(g.inbox.session.csrf_token, request.form.get("csrf_token")):
+            raise FormRefused("csrf token")
+        return view(**kwargs)
+
+    return wrapped
 
 
-def network_of(client_address: str) -> str:
-    """The network a client's address stands for: an IPv6 address's /64 (one subscriber's
-    usual share), an IPv4 address itself (an IPv4-mapped IPv6 address unwrapped)."""
-    try:
-        address = ipaddress.ip_address(client_address)
-    except ValueError:
-        return client_address
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return str(address.ipv4_mapped)
-        return str(ipaddress.IPv6Network((address, 64), strict=False))
-    return str(address)
+def start_session(response: Response, email: str, now: float) -> None:
+    """Store a new session for ``email`` and give ``response`` its cookie."""
+    session_id, inbox = new_token(), settings.current()
+    current_store().add_session(session_id, Session(email, new_token(), int(now) + inbox.session_seconds))
+    log.info("inbox signed in", extra={"session": digest(session_id)[:12]})
+    set_cookie(response, SESSION_COOKIE, signed_session_id(inbox.secret, session_id), max_age=inbox.session_seconds)
+    forget_cookie(response, FORM_COOKIE)
 
 
-def safe_next(value: str | None) -> str:
-    """Where to go after signing in: a path inside the inbox, or the inbox itself (never another site)."""
-    if not value or len(value) > NEXT_MAX or not value.isprintable() or "\\" in value:
-        return HOME
-    parts = urlsplit(value)
-    inside = parts.path == HOME or parts.path.startswith(HOME + "/")
-    if parts.scheme or parts.netloc or not inside or "/." in parts.path:
-        return HOME
-    return value
+def end_session(response: Response, signed: SignedIn) -> None:
+    """Delete the stored session, so that its cookie is worthless anywhere, and forget the cookie here."""
+    current_store().end_session(signed.session_id)
+    log.info("inbox signed out", extra={"session": digest(signed.session_id)[:12]})
+    forget_cookie(response, SESSION_COOKIE)

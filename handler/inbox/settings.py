@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from flask import current_app
+
 from handler.config import ConfigError, addresses, flag, whole_number
 
 SECRET_MIN_LENGTH = 32
@@ -60,3 +62,9 @@ def load_inbox_settings(environ: Mapping[str, str] = os.environ, *, notify_email
         url=inbox_url(environ.get("INBOX_URL", "")),
         secret=signing_key(environ, required=enabled),
     )
+
+
+def current() -> InboxSettings:
+    """The running app's inbox settings."""
+    settings: InboxSettings = current_app.extensions["inbox"]
+    return settings

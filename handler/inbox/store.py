@@ -17,6 +17,10 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
+from flask import current_app
+
+from handler import aws
+
 
 class InboxUnavailable(Exception):
     """DynamoDB could not be reached or refused the call; the cause is chained."""
@@ -144,3 +148,8 @@ class InboxStore:
 
     def end_session(self, session_id: str) -> None:
         self.call("delete_item", Key=item_key("SESSION", session_id))
+
+
+def current_store() -> InboxStore:
+    """The running app's contact table, through its DynamoDB client."""
+    return InboxStore(aws.clients().dynamodb, current_app.config["CONTACT_TABLE_NAME"])

@@ -8,12 +8,9 @@ fetches links cannot use it up; the button's POST signs in.
 
 from __future__ import annotations
 
-import functools
 import html
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, current_app, g, make_response, redirect, render_template, request, url_for
@@ -21,19 +18,20 @@ from werkzeug.wrappers import Response
 
 from handler import aws, notification
 from handler.config import PLAIN_ADDRESS
+from handler.inbox import settings
 from handler.inbox.auth import (
-    URL_PREFIX,
-    form_token,
-    network_of,
-    new_token,
-    safe_next,
-    same_token,
-    session_id_from,
-    signed_session_id,
-    well_formed,
+    FORM_COOKIE,
+    FormRefused,
+    check_sign_in_form,
+    end_session,
+    form_nonce,
+    login_required,
+    set_cookie,
+    sign_in_form_token,
+    start_session,
 )
-from handler.inbox.settings import InboxSettings
-from handler.inbox.store import Expired, InboxStore, InboxUnavailable, Session, SignInLink, count_hit, digest
+from handler.inbox.store import Expired, InboxUnavailable, SignInLink, count_hit, current_store
+from handler.inbox.tokens import URL_PREFIX, network_of, new_token, safe_next, well_formed
 from handler.storage import keyed_hash
 
 log = logging.getLogger(__name__)
@@ -45,8 +43,6 @@ EMAIL_MAX = 254
 LIMIT_WINDOW_SECONDS = 15 * 60
 ADDRESS_LIMIT = 5
 NETWORK_LIMIT = 20
-SESSION_COOKIE = "inbox_session"
-FORM_COOKIE = "inbox_form"
 NOTICES = {
     "signed-out": "You have signed out.",
     "ended": "Your session has ended or is not valid: please sign in again.",
@@ -54,21 +50,6 @@ NOTICES = {
 SUBJECT = "Your sign-in link"
 
 bp = Blueprint("inbox", __name__, url_prefix=URL_PREFIX, static_folder="static")
-
-
-@dataclass(frozen=True)
-class SignedIn:
-    session_id: str
-    session: Session
-
-
-def settings() -> InboxSettings:
-    inbox: InboxSettings = current_app.extensions["inbox"]
-    return inbox
-
-
-def store() -> InboxStore:
-    return InboxStore(aws.clients().dynamodb, current_app.config["CONTACT_TABLE_NAME"])
 
 
 def page(template: str, status: int = 200, **context: Any) -> Response:
@@ -79,97 +60,23 @@ def refused(status: int, title: str, message: str) -> Response:
     return page("refused.html", status, title=title, message=message)
 
 
-# Cookies: __Host- (Secure, Path=/, no Domain: no other host can set or read
-# them) wherever the inbox is served over HTTPS, as API Gateway always does;
-# over plain HTTP, which only the local stack serves, neither, so that every
-# browser keeps them on a laptop.
-
-
-def cookie_name(base: str) -> str:
-    return f"__Host-{base}" if request.is_secure else base
-
-
-def set_cookie(response: Response, base: str, value: str, max_age: int | None = None) -> None:
-    response.set_cookie(
-        cookie_name(base), value, max_age=max_age, path="/", secure=request.is_secure, httponly=True, samesite="Strict"
-    )
-
-
-def forget_cookie(response: Response, base: str) -> None:
-    response.delete_cookie(cookie_name(base), path="/", secure=request.is_secure, httponly=True, samesite="Strict")
-
-
-# The sign-in forms' CSRF defence (no session yet): see handler/inbox/auth.py.
-
-
 def form_page(template: str, status: int = 200, **context: Any) -> Response:
-    nonce = request.cookies.get(cookie_name(FORM_COOKIE))
-    fresh = not well_formed(nonce)
+    """A page with a sign-in form: its CSRF token, and the cookie that token is bound to."""
+    nonce, fresh = form_nonce()
+    response = page(template, status, csrf_token=sign_in_form_token(nonce), **context)
     if fresh:
-        nonce = new_token()
-    response = page(template, status, csrf_token=form_token(settings().secret, str(nonce)), **context)
-    if fresh:
-        set_cookie(response, FORM_COOKIE, str(nonce))
+        set_cookie(response, FORM_COOKIE, nonce)
     return response
 
 
-def form_is_ours() -> bool:
-    nonce = request.cookies.get(cookie_name(FORM_COOKIE))
-    return well_formed(nonce) and same_token(form_token(settings().secret, str(nonce)), request.form.get("csrf_token"))
-
-
-def not_our_form() -> Response:
-    log.info("inbox form refused", extra={"reason": "csrf"})
+@bp.errorhandler(FormRefused)
+def form_refused(error: FormRefused) -> Response:
+    log.info("inbox form refused", extra={"reason": str(error)})
     return refused(
         403,
         "This form cannot be accepted",
         "It has expired or did not come from this site. Go back, reload the page and try again.",
     )
-
-
-# Sessions.
-
-
-def signed_in() -> SignedIn | None:
-    cookie = request.cookies.get(cookie_name(SESSION_COOKIE))
-    if cookie is None:
-        return None
-    session_id = session_id_from(settings().secret, cookie)
-    if session_id is None:
-        log.info("inbox session refused", extra={"reason": "signature"})
-        return None
-    session = store().session(session_id, time.time())
-    if session is None or session.email.lower() not in settings().emails:
-        log.info("inbox session refused", extra={"reason": "ended", "session": digest(session_id)[:12]})
-        return None
-    return SignedIn(session_id, session)
-
-
-def login_required(view: Callable[..., Response]) -> Callable[..., Response]:
-    """The view runs signed in (``g.inbox``), and a POST only with the session's CSRF token."""
-
-    @functools.wraps(view)
-    def wrapped(**kwargs: Any) -> Response:
-        g.inbox = signed_in()
-        if g.inbox is None:
-            query = request.query_string.decode("latin-1")
-            here = request.path + (f"?{query}" if query else "") if request.method == "GET" else URL_PREFIX
-            had_cookie = cookie_name(SESSION_COOKIE) in request.cookies
-            next_path = safe_next(here)
-            target = url_for(
-                ".login_form",
-                next=None if next_path == URL_PREFIX else next_path,
-                notice="ended" if had_cookie else None,
-            )
-            response = redirect(target, 303)
-            if had_cookie:
-                forget_cookie(response, SESSION_COOKIE)
-            return response
-        if request.method == "POST" and not same_token(g.inbox.session.csrf_token, request.form.get("csrf_token")):
-            return not_our_form()
-        return view(**kwargs)
-
-    return wrapped
 
 
 @bp.errorhandler(InboxUnavailable)
@@ -197,8 +104,7 @@ def login_form() -> Response:
 
 @bp.post("/login")
 def request_link() -> Response:
-    if not form_is_ours():
-        return not_our_form()
+    check_sign_in_form()
     address = request.form.get("email", "").strip()
     next_path = safe_next(request.form.get("next"))
     if len(address) > EMAIL_MAX or not PLAIN_ADDRESS.match(address):
@@ -211,7 +117,7 @@ def request_link() -> Response:
         response = refused(429, "Too many sign-in requests", f"Please wait {minutes} minutes, then try again.")
         response.headers["Retry-After"] = str(wait)
         return response
-    listed = settings().emails.get(address.lower())
+    listed = settings.current().emails.get(address.lower())
     if listed is None:
         log.info("inbox sign-in requested", extra={"listed": False})
     else:
@@ -220,33 +126,29 @@ def request_link() -> Response:
 
 
 def seconds_to_wait(address: str) -> int | None:
-    """Count this request against its client's network and its address; the wait if over either limit."""
-    secret, now = settings().secret, time.time()
-    client, table = aws.clients().dynamodb, current_app.config["CONTACT_TABLE_NAME"]
-    network = keyed_hash(secret, "inbox-network", network_of(request.remote_addr or ""))
-    wait = count_hit(client, table, network, NETWORK_LIMIT, LIMIT_WINDOW_SECONDS, now)
-    if wait is None:
-        wait = count_hit(
-            client,
-            table,
-            keyed_hash(secret, "inbox-address", address.lower()),
-            ADDRESS_LIMIT,
-            LIMIT_WINDOW_SECONDS,
-            now,
-        )
-    return wait
+    """Count this request against its client's network, then its address; the wait if over a limit."""
+    secret, store, now = settings.current().secret, current_store(), time.time()
+    limits = [
+        (keyed_hash(secret, "inbox-network", network_of(request.remote_addr or "")), NETWORK_LIMIT),
+        (keyed_hash(secret, "inbox-address", address.lower()), ADDRESS_LIMIT),
+    ]
+    for key, limit in limits:
+        wait = count_hit(store.client, store.table_name, key, limit, LIMIT_WINDOW_SECONDS, now)
+        if wait is not None:
+            return wait
+    return None
 
 
 def link_base() -> str:
     """INBOX_URL; by default the URL this request came to: API Gateway routes by the Host
     header, so a request reaches this function only through the API's own domains."""
-    return settings().url or request.host_url.rstrip("/")
+    return settings.current().url or request.host_url.rstrip("/")
 
 
 def send_link(address: str, next_path: str) -> None:
     """Store a new sign-in link for ``address`` and email it (the email holds nothing else)."""
     token = new_token()
-    store().add_link(token, SignInLink(address, next_path, int(time.time()) + LINK_MINUTES * 60))
+    current_store().add_link(token, SignInLink(address, next_path, int(time.time()) + LINK_MINUTES * 60))
     link = link_base() + url_for(".confirm", token=token)
     text = (
         "Someone, probably you, asked to sign in to the practice's inbox.\n\n"
@@ -283,20 +185,15 @@ def confirm(token: str) -> Response:
 
 @bp.post("/login/<token>")
 def sign_in(token: str) -> Response:
-    if not form_is_ours():
-        return not_our_form()
+    check_sign_in_form()
     if not well_formed(token):
         return link_refused(None)
     now = time.time()
-    link = store().take_link(token, now)
-    if not isinstance(link, SignInLink) or link.email.lower() not in settings().emails:
+    link = current_store().take_link(token, now)
+    if not isinstance(link, SignInLink) or link.email.lower() not in settings.current().emails:
         return link_refused(link)
-    session_id, session_seconds = new_token(), settings().session_seconds
-    store().add_session(session_id, Session(link.email, new_token(), int(now) + session_seconds))
-    log.info("inbox signed in", extra={"session": digest(session_id)[:12]})
     response = redirect(safe_next(link.next_path), 303)
-    set_cookie(response, SESSION_COOKIE, signed_session_id(settings().secret, session_id), max_age=session_seconds)
-    forget_cookie(response, FORM_COOKIE)
+    start_session(response, link.email, now)
     return response
 
 
@@ -313,8 +210,6 @@ def link_refused(link: SignInLink | Expired | None) -> Response:
 @bp.post("/logout")
 @login_required
 def sign_out() -> Response:
-    store().end_session(g.inbox.session_id)
-    log.info("inbox signed out", extra={"session": digest(g.inbox.session_id)[:12]})
     response = redirect(url_for(".login_form", notice="signed-out"), 303)
-    forget_cookie(response, SESSION_COOKIE)
+    end_session(response, g.inbox)
     return response
