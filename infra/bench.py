@@ -362,6 +362,7 @@ def run() -> list[Row]:
             "SENDER_EMAIL": "website@practice.example",
             "NOTIFY_EMAIL": "therapist@practice.example",
             "IP_HASH_SECRET": "bench-only-secret-0123456789",
+            "INBOX_SECRET": "bench-only-inbox-key-0123456789abcdef",
             "AWS_DEFAULT_REGION": "us-east-1",
             "AWS_ACCESS_KEY_ID": "bench",
             "AWS_SECRET_ACCESS_KEY": "bench",

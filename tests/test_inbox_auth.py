@@ -533,3 +533,19 @@ def test_an_unavailable_table_gets_a_clear_503_and_changes_nothing(aws, browser:
     assert answer.status == 503 and "try again in a minute" in answer.text
     assert answer.header("Retry-After") == "60" and answer.header("Cache-Control") == "no-store"
     assert aws.items() == [] and aws.emails() == []
+
+
+def test_a_link_ses_refuses_gets_the_same_answer_and_an_error_in_the_log(
+    aws, browser: Browser, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Another answer would tell who may sign in; the log tells the operator."""
+    from botocore.stub import Stubber
+    from contact_helpers import aws_clients
+
+    with Stubber(aws_clients().ses) as stubber:
+        stubber.add_client_error("send_raw_email", service_error_code="Throttling")
+        answer = request_link(browser, THERAPIST)
+    assert answer.status == 303 and answer.location == "/inbox/check-email"
+    assert aws.emails() == []
+    (record,) = [r for r in caplog.records if r.getMessage() == "inbox sign-in link not sent"]
+    assert record.levelno == logging.ERROR and record.error_code == "Throttling"
