@@ -12,6 +12,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from accessibility import assert_accessible, needs_axe
 
+from handler.validation import FIELDS
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
     "--no-sandbox",
@@ -44,7 +46,6 @@ def outbox(base_url: str) -> list[dict[str, Any]]:
         return json.load(response)["emails"]
 
 
-FORM_FIELDS = {"name", "email", "phone", "preferred_contact", "message", "consent", "website"}
 CONSENT_SENTENCE = "Please tick the box to confirm that you understand this form is not for emergencies."
 
 
@@ -70,7 +71,7 @@ def urls_requested(page: Any) -> list[str]:
 
 def assert_no_field_in_any_url(urls: list[str]) -> None:
     for url in urls:
-        carried = FORM_FIELDS & set(parse_qs(urlsplit(url).query, keep_blank_values=True))
+        carried = set(FIELDS) & set(parse_qs(urlsplit(url).query, keep_blank_values=True))
         assert not carried, f"the form's fields {sorted(carried)} went into a URL: {url}"
 
 
