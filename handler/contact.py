@@ -22,7 +22,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, request
 
-from handler import aws, delivery, notification
+from handler import aws, delivery, field_errors, notification
 from handler.storage import (
     DUPLICATE_WINDOW_SECONDS,
     IDEMPOTENCY_WINDOW_SECONDS,
@@ -113,8 +113,8 @@ def page(status: int, title: str, paragraphs: list[str]) -> Response:
 
 def failure(status: int, code: str, message: str, fields: dict[str, str] | None = None) -> Response:
     if wants_html():
-        details = [f"{name.replace('_', ' ')}: {problem.replace('_', ' ')}" for name, problem in (fields or {}).items()]
-        return page(status, "Your message was not sent", [message, *details, "Please go back and try again."])
+        problems = field_errors.sentences(fields) if fields else [message]
+        return page(status, "Your message was not sent", [*problems, "Please go back and try again."])
     body: dict[str, Any] = {"error": code, "message": message}
     if fields is not None:
         body["fields"] = fields
