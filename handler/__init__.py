@@ -7,12 +7,16 @@ from typing import Any
 
 from flask import Flask, jsonify
 
-from handler import aws, contact, content, cors, errors
+from handler import aws, contact, content, cors, errors, secrets
 from handler.config import load_settings
 
 
-def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Build the app from the environment's settings, overridden by ``test_config``."""
+def create_app(test_config: dict[str, Any] | None = None, *, reads_secrets: bool = True) -> Flask:
+    """Build the app from the environment's settings, overridden by ``test_config``.
+
+    ``reads_secrets=False``: an app that takes no contact message (the retry
+    function's) is given no secret, and reads none.
+    """
     app = Flask(__name__)
     app.config.from_mapping(load_settings())
     if test_config:
@@ -26,6 +30,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     errors.init_app(app)
     aws.init_app(app)
+    if reads_secrets:
+        secrets.init_app(app)
     content.init_app(app)
     app.register_blueprint(contact.bp)
     cors.init_app(app)

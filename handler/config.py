@@ -1,6 +1,7 @@
 """Settings, read once from the environment that ``template.yaml`` sets.
 
-Every variable the function reads is named here and nowhere else, so the
+Every variable the function reads is named here (the secrets' in
+``handler/secrets.py``) and nowhere else, so the
 template and the code can be checked against each other. A setting that
 cannot work stops the function at start-up with a message naming it, rather
 than failing one visitor at a time.
@@ -117,9 +118,6 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
     if thank_you_url and origin_of(thank_you_url) not in origins:
         # Redirecting only to the practice's own site: never an open redirect.
         raise ConfigError(f"THANK_YOU_URL: {thank_you_url!r} is not on an origin in ALLOWED_ORIGINS")
-    ip_hash_secret = required(environ, "IP_HASH_SECRET")
-    if len(ip_hash_secret) < 16:
-        raise ConfigError("IP_HASH_SECRET must be at least 16 characters")
     consent_text = environ.get("CONSENT_TEXT", "").strip() or DEFAULT_CONSENT_TEXT
 
     return {
@@ -137,12 +135,10 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
         "CONSENT_TEXT": consent_text,
         # Derived, so that a changed text can never keep an old version.
         "CONSENT_VERSION": hashlib.sha256(consent_text.encode("utf-8")).hexdigest()[:12],
-        "IP_HASH_SECRET": ip_hash_secret.encode("utf-8"),
         "RETENTION_DAYS": whole_number(environ, "RETENTION_DAYS", 365),
         "RATE_LIMIT_COUNT": whole_number(environ, "RATE_LIMIT_COUNT", 5, minimum=1),
         "RATE_LIMIT_WINDOW_SECONDS": whole_number(environ, "RATE_LIMIT_WINDOW_SECONDS", 600, minimum=1),
         "NOTIFY_MAX_ATTEMPTS": whole_number(environ, "NOTIFY_MAX_ATTEMPTS", 8, minimum=1),
-        "TURNSTILE_SECRET": environ.get("TURNSTILE_SECRET", "").strip() or None,
         "TURNSTILE_VERIFY_URL": environ.get(
             "TURNSTILE_VERIFY_URL", "https://challenges.cloudflare.com/turnstile/v0/siteverify"
         ),

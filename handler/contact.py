@@ -22,7 +22,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, request
 
-from handler import aws, delivery, field_errors, notification
+from handler import aws, delivery, field_errors, notification, secrets
 from handler.storage import (
     DUPLICATE_WINDOW_SECONDS,
     IDEMPOTENCY_WINDOW_SECONDS,
@@ -52,6 +52,7 @@ TURNSTILE_ANSWER_MAX = 4096  # Cloudflare's answer is a few hundred bytes
 CONTACT_NOT_RECEIVED = "CONTACT_NOT_RECEIVED"
 
 bp = Blueprint("contact", __name__)
+bp.before_request(secrets.load_on_first_use)
 
 
 class BadRequest(Exception):
