@@ -9,7 +9,9 @@ folder imports on the x86_64 machines that test it. boto3 is left out: the
 Lambda runtime provides it.
 
 A digest of the inputs (the locks, ``handler/``, ``content/`` and the build
-code) is kept beside the folder: when it has not changed, the build is skipped.
+code) is kept beside the folder: while it is unchanged, the build is skipped.
+The dependencies are kept installed beside it too (``build/function.dependencies``),
+and installed again only when the lock changes.
 
 Usage: ``python -m infra.package [OUTPUT_DIR]`` (default ``build/function``).
 """
@@ -87,29 +89,41 @@ def inputs_digest(root: Path = ROOT) -> str:
     return digest.hexdigest()
 
 
-def digest_file(output: Path) -> Path:
-    return output.with_name(output.name + ".inputs")
+def digest_file(folder: Path) -> Path:
+    """Where the digest of what ``folder`` was built from is kept: beside it, written once it is complete."""
+    return folder.with_name(folder.name + ".inputs")
+
+
+def built_from(folder: Path, digest: str) -> bool:
+    stamp = digest_file(folder)
+    return folder.is_dir() and stamp.is_file() and stamp.read_text() == digest
 
 
 def is_current(output: Path) -> bool:
     """Whether ``output`` and its zip were built from the inputs as they are now."""
-    stamp = digest_file(output)
-    return (
-        stamp.is_file()
-        and stamp.read_text() == inputs_digest()
-        and (output / "handler").is_dir()
-        and output.with_suffix(".zip").is_file()
-    )
+    return built_from(output, inputs_digest()) and output.with_suffix(".zip").is_file()
+
+
+def installed_dependencies(output: Path) -> Path:
+    """The locked dependencies, installed in a folder beside ``output``, and again only when the lock changes."""
+    folder = output.with_name(output.name + ".dependencies")
+    digest = hashlib.sha256((ROOT / LOCK).read_bytes()).hexdigest()
+    if not built_from(folder, digest):
+        digest_file(folder).unlink(missing_ok=True)
+        shutil.rmtree(folder, ignore_errors=True)
+        install_dependencies(folder)
+        digest_file(folder).write_text(digest)
+    return folder
 
 
 def package(output: Path) -> Path:
     """Build the function folder at ``output`` and its zip beside it; return the zip."""
     digest = inputs_digest()
     digest_file(output).unlink(missing_ok=True)
+    dependencies = installed_dependencies(output)
     staging = output.with_name(output.name + ".tmp")
     shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    install_dependencies(staging)
+    shutil.copytree(dependencies, staging)
     copy_code(staging)
     build_content.build(ROOT / "content", staging / "compiled_content")
     shutil.rmtree(output, ignore_errors=True)
