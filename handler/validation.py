@@ -13,6 +13,9 @@ from typing import Any
 
 FIELDS = ("name", "email", "phone", "preferred_contact", "message", "consent", "website")
 TURNSTILE_FIELD = "cf-turnstile-response"  # the name Cloudflare's widget gives its hidden input
+# Always known: with Turnstile off it is ignored, so that a page still showing
+# the widget (the site switched Turnstile off, or its cache did not yet notice) is answered.
+KNOWN_FIELDS = frozenset({*FIELDS, TURNSTILE_FIELD})
 TURNSTILE_TOKEN_MAX = 2048
 NAME_MAX = 100
 MESSAGE_MAX = 5000
@@ -85,10 +88,12 @@ def is_true(value: Any) -> bool:
 def validate(
     data: dict[str, Any], allowed_extra: frozenset[str] = frozenset()
 ) -> tuple[dict[str, Any], dict[str, str]]:
-    """Clean the submitted fields; return (fields, errors by field)."""
+    """Clean the submitted fields; return (fields, errors by field). The Turnstile token is
+    never an unknown field (``allowed_extra`` names further fields to accept), and is
+    left for the caller to check when Turnstile is on."""
     errors: dict[str, str] = {}
     for name in data:
-        if name not in FIELDS and name not in allowed_extra:
+        if name not in KNOWN_FIELDS and name not in allowed_extra:
             # Named in the answer, so made safe to encode: no lone surrogates, at most 64 characters.
             errors[SINGLE_LINE_FORBIDDEN.sub("?", name[:64])] = "unknown_field"
     fields: dict[str, Any] = {}
