@@ -72,7 +72,7 @@ class Request:
         if event.get("version") == "2.0":
             context = an_object(event.get("requestContext"), "requestContext")
             http = an_object(context.get("http"), "requestContext.http")
-            headers = {name.lower(): value for name, value in text_values(event, "headers").items()}
+            headers = {name.lower(): value for name, value in text_values(event.get("headers"), "headers").items()}
             cookies = text_list(event.get("cookies"), "cookies")
             if cookies:
                 # Payload 2.0 moves Cookie headers into their own list.
@@ -88,17 +88,17 @@ class Request:
             )
         if "httpMethod" in event:
             context = an_object(event.get("requestContext"), "requestContext")
-            multi_headers = text_lists(event, "multiValueHeaders")
-            single_headers = text_values(event, "headers")
+            multi_headers = text_lists(event.get("multiValueHeaders"), "multiValueHeaders")
+            single_headers = text_values(event.get("headers"), "headers")
             headers = (
                 {name.lower(): ", ".join(values) for name, values in multi_headers.items()}
                 if multi_headers
                 else {name.lower(): value for name, value in single_headers.items()}
             )
-            single_query = text_values(event, "queryStringParameters")
-            multi_query = text_lists(event, "multiValueQueryStringParameters") or {
-                name: [value] for name, value in single_query.items()
-            }
+            single_query = text_values(event.get("queryStringParameters"), "queryStringParameters")
+            multi_query = text_lists(
+                event.get("multiValueQueryStringParameters"), "multiValueQueryStringParameters"
+            ) or {name: [value] for name, value in single_query.items()}
             return cls(
                 method=text(event["httpMethod"], "httpMethod"),
                 path=text(event.get("path"), "path"),
@@ -185,9 +185,8 @@ def text_list(value: Any, field: str) -> list[str]:
     return value
 
 
-def text_values(event: dict[str, Any], field: str) -> dict[str, str]:
+def text_values(values: Any, field: str) -> dict[str, str]:
     """An object whose values are text; absent or null is empty."""
-    values = event.get(field)
     if values is None:
         return {}
     if not isinstance(values, dict) or not all(isinstance(value, str) for value in values.values()):
@@ -195,9 +194,8 @@ def text_values(event: dict[str, Any], field: str) -> dict[str, str]:
     return values
 
 
-def text_lists(event: dict[str, Any], field: str) -> dict[str, list[str]]:
+def text_lists(values: Any, field: str) -> dict[str, list[str]]:
     """An object whose values are lists of text; absent or null is empty."""
-    values = event.get(field)
     if values is None:
         return {}
     if not isinstance(values, dict) or not all(
