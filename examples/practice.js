@@ -41,6 +41,8 @@ const FIELD_SENTENCES = {
   invalid_phone: "Please write your phone number with digits, spaces and + ( ) - . only.",
   required_for_phone_contact: "Please add a phone number, or choose to be answered by email.",
   control_characters: "Please remove the special characters from {label}.",
+  direction_controls:
+    "Please type {label} again: it holds invisible characters that change the direction of text, often copied along with it.",
   invalid_choice: "Please choose how you would like to be answered.",
   failed: "The check that you are not a robot did not pass: please try again.",
 };

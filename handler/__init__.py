@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask, jsonify
 
-from handler import aws, contact, content, cors, errors, secrets
+from handler import aws, contact, content, cors, errors, lambda_adapter, secrets
 from handler.config import load_settings
 
 
@@ -29,6 +29,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, reads_secrets: bool
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
     errors.init_app(app)
+    lambda_adapter.init_app(app)
     aws.init_app(app)
     if reads_secrets:
         secrets.init_app(app)
