@@ -20,9 +20,10 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, redirect, request
+from flask import Blueprint, Response, jsonify, redirect, request
 
 from handler import aws, delivery, notification
+from handler.config import settings as current_settings
 from handler.storage import (
     DUPLICATE_WINDOW_SECONDS,
     IDEMPOTENCY_WINDOW_SECONDS,
@@ -130,13 +131,14 @@ def invalid(fields: dict[str, str]) -> Response:
 
 
 def received(message_id: str, status: int = 201) -> Response:
-    settings = current_app.config
-    if request.mimetype == FORM_TYPE and settings["THANK_YOU_URL"]:
-        return redirect(settings["THANK_YOU_URL"], code=303)
+    settings = current_settings()
+    if request.mimetype == FORM_TYPE and settings.thank_you_url:
+        return redirect(settings.thank_you_url, code=303)
+    notice = settings.alert.crisis_notice
     if wants_html():
-        return page(status, "Thank you", ["Your message has been received.", settings["CRISIS_NOTICE"]])
+        return page(status, "Thank you", ["Your message has been received.", notice])
     # Written out rather than jsonify'd: this answer is on every message's path.
-    body = json.dumps({"id": message_id, "notice": settings["CRISIS_NOTICE"], "status": "received"})
+    body = json.dumps({"id": message_id, "notice": notice, "status": "received"})
     response = Response(body, status, content_type=JSON_TYPE)
     response.headers.add("Cache-Control", "no-store")
     return response
@@ -145,9 +147,9 @@ def received(message_id: str, status: int = 201) -> Response:
 def turnstile_passes(token: Any) -> bool | None:
     """True or False as Cloudflare answers; None when it could not be asked, did not answer
     within TURNSTILE_TIMEOUT_SECONDS in all, or answered something that makes no sense."""
-    settings = current_app.config
-    data = urllib.parse.urlencode({"secret": settings["TURNSTILE_SECRET"], "response": token}).encode("ascii")
-    request = urllib.request.Request(settings["TURNSTILE_VERIFY_URL"], data=data, method="POST")
+    settings = current_settings()
+    data = urllib.parse.urlencode({"secret": settings.turnstile_secret, "response": token}).encode("ascii")
+    request = urllib.request.Request(settings.turnstile_verify_url, data=data, method="POST")
     answers: list[Any] = []
 
     def ask() -> None:
@@ -170,12 +172,12 @@ def turnstile_passes(token: Any) -> bool | None:
 @bp.get("/contact")
 def form_settings() -> Response:
     """What the website shows beside the form: the consent text (and its version) and the crisis notice."""
-    settings = current_app.config
+    settings = current_settings()
     return jsonify(
-        consent_text=settings["CONSENT_TEXT"],
-        consent_version=settings["CONSENT_VERSION"],
-        notice=settings["CRISIS_NOTICE"],
-        turnstile=bool(settings["TURNSTILE_SECRET"]),
+        consent_text=settings.consent_text,
+        consent_version=settings.consent_version,
+        notice=settings.alert.crisis_notice,
+        turnstile=bool(settings.turnstile_secret),
     )
 
 
@@ -184,7 +186,7 @@ def submit() -> Response:
     started = time.perf_counter()
     # Each use of Flask's proxies looks the request up again: look once.
     req = request._get_current_object()  # type: ignore[attr-defined]
-    settings = current_app.config
+    settings = current_settings()
     environ = req.environ
     if (req.content_length or 0) > MAX_BODY_BYTES:
         return failure(413, "payload_too_large", f"The message is too large: at most {MAX_BODY_BYTES // 1024} KB.")
@@ -206,20 +208,20 @@ def submit() -> Response:
     except BadRequest as error:
         return failure(400, "bad_request", str(error))
 
-    turnstile_secret = settings["TURNSTILE_SECRET"]
+    turnstile_secret = settings.turnstile_secret
     fields, errors = validate(data, frozenset({TURNSTILE_FIELD}) if turnstile_secret else frozenset())
     if errors:
         return invalid(errors)
 
     now = time.time()
-    secret = settings["IP_HASH_SECRET"]
+    secret = settings.ip_hash_secret
     content_hash = keyed_hash(secret, "duplicate", fields["email"].lower(), fields["message"])
     if idempotency_key is not None:
         claim_key, claim_window = keyed_hash(secret, "idempotency", idempotency_key), IDEMPOTENCY_WINDOW_SECONDS
     else:
         claim_key, claim_window = content_hash, DUPLICATE_WINDOW_SECONDS
     clients = aws.clients()
-    store = MessageStore(clients.dynamodb, settings["CONTACT_TABLE_NAME"])
+    store = MessageStore(clients.dynamodb, settings.contact_table_name)
 
     turnstile = None
     if turnstile_secret:
@@ -246,7 +248,7 @@ def submit() -> Response:
         "phone": fields["phone"],
         "preferred_contact": fields["preferred_contact"],
         "message": fields["message"],
-        "consent_version": settings["CONSENT_VERSION"],
+        "consent_version": settings.consent_version,
         "ip_hash": ip_hash,
         "user_agent": environ.get("HTTP_USER_AGENT", "")[:USER_AGENT_MAX] or None,
         "source_page": (environ.get("HTTP_ORIGIN") or environ.get("HTTP_REFERER") or "")[:SOURCE_PAGE_MAX] or None,
@@ -260,9 +262,9 @@ def submit() -> Response:
             claim_window=claim_window,
             content_hash=content_hash,
             rate_key=ip_hash,
-            rate_limit=settings["RATE_LIMIT_COUNT"],
-            rate_window=settings["RATE_LIMIT_WINDOW_SECONDS"],
-            retention_days=settings["RETENTION_DAYS"],
+            rate_limit=settings.rate_limit_count,
+            rate_window=settings.rate_limit_window_seconds,
+            retention_days=settings.retention_days,
             spam=spam,
             now=now,
         )
@@ -275,9 +277,9 @@ def submit() -> Response:
         log.info("contact stored as spam", extra={"message_id": message["id"]})
         return received(message["id"])
 
-    sent = delivery.deliver(message, 0, store, clients.ses, settings)
-    if settings["SEND_ACKNOWLEDGEMENT"]:
-        delivery.acknowledge(message, clients.ses, settings)
+    sent = delivery.deliver(message, 0, store, clients.ses, settings.alert)
+    if settings.send_acknowledgement:
+        delivery.acknowledge(message, clients.ses, settings.alert)
     log.info(
         "contact received",
         extra={
@@ -312,10 +314,10 @@ def unstored(message: dict[str, Any], spam: bool, started: float) -> Response:
     if spam:
         log.warning("spam not stored: storage unavailable", extra={"message_id": message["id"]})
         return received(message["id"])
-    settings = current_app.config
+    settings = current_settings()
     try:
-        email = notification.notification({**message, "unstored": True}, settings, full=True)
-        notification.send(aws.clients().ses, email, settings["NOTIFY_EMAILS"], settings)
+        email = notification.notification({**message, "unstored": True}, settings.alert, full=True)
+        notification.send(aws.clients().ses, email, settings.alert.notify_email, settings.alert)
     except notification.NotificationFailed as error:
         # The alarm in template.yaml matches this text in the logs.
         log.critical(
@@ -330,8 +332,8 @@ def unstored(message: dict[str, Any], spam: bool, started: float) -> Response:
         response.headers["Retry-After"] = "120"
         return response
     log.error("contact not stored; sent by email only", extra={"message_id": message["id"]})
-    if settings["SEND_ACKNOWLEDGEMENT"]:
-        delivery.acknowledge(message, aws.clients().ses, settings)
+    if settings.send_acknowledgement:
+        delivery.acknowledge(message, aws.clients().ses, settings.alert)
     log.info(
         "contact received",
         extra={"message_id": message["id"], "duration_ms": round(1000 * (time.perf_counter() - started))},

@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 from handler import notification
+from handler.config import AlertSettings
 from handler.storage import MessageStore, StorageUnavailable
 
 log = logging.getLogger(__name__)
@@ -29,14 +30,14 @@ def retry_delay(attempts: int) -> int:
 
 
 def deliver(
-    message: dict[str, Any], attempts_before: int, store: MessageStore, ses: Any, settings: dict[str, Any]
+    message: dict[str, Any], attempts_before: int, store: MessageStore, ses: Any, settings: AlertSettings
 ) -> bool:
     """One attempt to alert the therapist, with its outcome stored; True when sent."""
     attempts = attempts_before + 1
     try:
-        notification.send(ses, notification.notification(message, settings), settings["NOTIFY_EMAILS"], settings)
+        notification.send(ses, notification.notification(message, settings), settings.notify_email, settings)
     except notification.NotificationFailed as failure:
-        if attempts >= settings["NOTIFY_MAX_ATTEMPTS"]:
+        if attempts >= settings.notify_max_attempts:
             log.error(
                 PERMANENT_FAILURE, extra={"message_id": message["id"], "attempts": attempts, "error_code": failure.code}
             )
@@ -63,7 +64,7 @@ def record(update: Any, message_id: str, *args: Any) -> None:
         log.error("could not record the notification outcome", extra={"message_id": message_id}, exc_info=False)
 
 
-def acknowledge(message: dict[str, Any], ses: Any, settings: dict[str, Any]) -> None:
+def acknowledge(message: dict[str, Any], ses: Any, settings: AlertSettings) -> None:
     """The visitor's receipt: best effort, never retried (the therapist's alert is what matters)."""
     try:
         notification.send(ses, notification.acknowledgement(message, settings), [message["email"]], settings)

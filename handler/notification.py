@@ -21,10 +21,13 @@ import functools
 import html
 import re
 import secrets
+from collections.abc import Sequence
 from email.header import Header
 from email.utils import formataddr, formatdate
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from handler.config import AlertSettings
 
 PREFERRED = {"email": "Email", "phone": "Phone"}
 # What fits one encoded word: "=?utf-8?b?" + base64 + "?=" in 75 characters.
@@ -101,16 +104,16 @@ def body_part(boundary: str, subtype: str, text: str) -> str:
 
 
 def new_email(
-    settings: dict[str, Any], to: list[str], subject: str, text: str, body_html: str, reply_to: str | None = None
+    settings: AlertSettings, to: Sequence[str], subject: str, text: str, body_html: str, reply_to: str | None = None
 ) -> bytes:
     """A multipart/alternative message, plain text first, with CRLF line ends as SMTP wants."""
     # From the OS's randomness, not the random module's: after a SnapStart
     # restore every instance would share the snapshot's generator state.
     token = secrets.token_hex(16)
     boundary = "=_" + token  # "=_" never occurs in quoted-printable text
-    sender_email = settings["SENDER_EMAIL"]
+    sender_email = settings.sender_email
     headers = (
-        f"From: {sender(settings['SENDER_NAME'], sender_email)}\r\n"
+        f"From: {sender(settings.sender_name, sender_email)}\r\n"
         # NOTIFY_EMAIL's addresses (checked by config), or one from address()
         # (checked before encoding; a long name is folded after).
         f"To: {', '.join(to)}\r\n"
@@ -126,10 +129,10 @@ def new_email(
     ).encode("ascii")
 
 
-def notification(message: dict[str, Any], settings: dict[str, Any], *, full: bool | None = None) -> bytes:
+def notification(message: dict[str, Any], settings: AlertSettings, *, full: bool | None = None) -> bytes:
     """The therapist's alert. ``full`` overrides NOTIFY_DETAIL (the fallback when storage failed)."""
-    full = settings["NOTIFY_DETAIL"] == "full" if full is None else full
-    received = local_time(message["received_at"], settings["PRACTICE_TIMEZONE"])
+    full = settings.notify_detail == "full" if full is None else full
+    received = local_time(message["received_at"], settings.practice_timezone)
     rows = [("Name", message["name"])]
     if full:
         rows.append(("Email", message["email"]))
@@ -160,7 +163,7 @@ def notification(message: dict[str, Any], settings: dict[str, Any], *, full: boo
     )
     email = new_email(
         settings,
-        settings["NOTIFY_EMAILS"],
+        settings.notify_email,
         f"New enquiry from {message['name']}",
         "\n".join(text_lines) + "\n",
         f"<!doctype html><html><body><table>{table}</table>{body_html}"
@@ -170,9 +173,9 @@ def notification(message: dict[str, Any], settings: dict[str, Any], *, full: boo
     return email
 
 
-def acknowledgement(message: dict[str, Any], settings: dict[str, Any]) -> bytes:
+def acknowledgement(message: dict[str, Any], settings: AlertSettings) -> bytes:
     """The visitor's receipt: never repeats their message, always carries the crisis notice."""
-    notice = settings["CRISIS_NOTICE"]
+    notice = settings.crisis_notice
     text = (
         f"Hello {message['name']},\n\n"
         "Thank you for getting in touch. Your message has been received, and you will hear back soon.\n\n"
@@ -189,13 +192,13 @@ def acknowledgement(message: dict[str, Any], settings: dict[str, Any]) -> bytes:
     )
 
 
-def send(ses: Any, email: bytes, recipients: list[str], settings: dict[str, Any]) -> str:
+def send(ses: Any, email: bytes, recipients: Sequence[str], settings: AlertSettings) -> str:
     """Send through SES; return SES's message id, or raise NotificationFailed."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
         response = ses.send_raw_email(
-            Source=settings["SENDER_EMAIL"], Destinations=recipients, RawMessage={"Data": email}
+            Source=settings.sender_email, Destinations=list(recipients), RawMessage={"Data": email}
         )
     except ClientError as error:
         raise NotificationFailed(error.response["Error"].get("Code", "ClientError")) from error

@@ -15,6 +15,7 @@ from typing import Any
 from flask import Flask
 
 from handler import aws, create_app, delivery
+from handler.config import settings
 from handler.errors import UNHANDLED_ERROR
 from handler.storage import MessageStore, StorageUnavailable
 
@@ -28,7 +29,8 @@ def retry_pending(app: Flask, now: float | None = None) -> dict[str, int]:
     counts = {"due": 0, "sent": 0, "failed": 0, "skipped": 0}
     with app.app_context():
         clients = aws.clients()
-        store = MessageStore(clients.dynamodb, app.config["CONTACT_TABLE_NAME"])
+        config = settings(app)
+        store = MessageStore(clients.dynamodb, config.contact_table_name)
         now = time.time() if now is None else now
         for due in store.due(now, limit=BATCH_SIZE):
             counts["due"] += 1
@@ -38,7 +40,7 @@ def retry_pending(app: Flask, now: float | None = None) -> dict[str, int]:
                 counts["skipped"] += 1  # another run (or the request) holds it
                 continue
             try:
-                sent = delivery.deliver(message, message.get("notify_attempts", 0), store, clients.ses, app.config)
+                sent = delivery.deliver(message, message.get("notify_attempts", 0), store, clients.ses, config.alert)
             except StorageUnavailable:
                 sent = False
             except Exception as error:  # noqa: BLE001 - logged, and the pass goes on

@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from handler import notification
-from handler.config import ConfigError, alert_settings
+from handler.config import AlertSettings, ConfigError, alert_settings
 from handler.storage import (
     NOTIFY_FAILED,
     NOTIFY_PENDING,
@@ -184,7 +184,7 @@ def spreadsheet_safe(value: Any) -> Any:
     return value
 
 
-def notify_settings() -> dict[str, Any]:
+def notify_settings() -> AlertSettings:
     """What an alert needs, read from the same variables, by the same rules, as the function."""
     try:
         return alert_settings(os.environ)
@@ -244,7 +244,7 @@ def run(args: argparse.Namespace, out: io.TextIOBase) -> None:
         message = get_message(dynamodb, table, args.id)
         settings = notify_settings()
         try:
-            notification.send(ses, notification.notification(message, settings), settings["NOTIFY_EMAILS"], settings)
+            notification.send(ses, notification.notification(message, settings), settings.notify_email, settings)
         except notification.NotificationFailed as error:
             raise AdminError(f"SES did not send it: {error.code}") from None
         MessageStore(dynamodb, table).mark_sent(args.id, int(message.get("notify_attempts", 0)) + 1)
