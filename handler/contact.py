@@ -24,10 +24,11 @@ from flask import Blueprint, Response, jsonify, redirect, request
 
 from handler import aws, delivery, notification
 from handler.config import settings as current_settings
+from handler.message import Message, NotifyStatus
 from handler.storage import (
-    DUPLICATE_WINDOW_SECONDS,
-    IDEMPOTENCY_WINDOW_SECONDS,
+    Claim,
     Duplicate,
+    Limits,
     MessageStore,
     RateLimited,
     Recorded,
@@ -215,11 +216,7 @@ def submit() -> Response:
 
     now = time.time()
     secret = settings.ip_hash_secret
-    content_hash = keyed_hash(secret, "duplicate", fields["email"].lower(), fields["message"])
-    if idempotency_key is not None:
-        claim_key, claim_window = keyed_hash(secret, "idempotency", idempotency_key), IDEMPOTENCY_WINDOW_SECONDS
-    else:
-        claim_key, claim_window = content_hash, DUPLICATE_WINDOW_SECONDS
+    claim = Claim.of(secret, fields["email"], fields["message"], idempotency_key)
     clients = aws.clients()
     store = MessageStore(clients.dynamodb, settings.contact_table_name)
 
@@ -232,7 +229,7 @@ def submit() -> Response:
         if verdict is False:
             # Cloudflare takes a token once: a retry of a message already stored
             # fails the check, and must get the first message's id, not an error.
-            stored_id = store.claimed(claim_key, content_hash, now)
+            stored_id = store.claimed(claim, now)
             if stored_id is not None:
                 return not_recorded(Duplicate(stored_id))
             return invalid({TURNSTILE_FIELD: "failed"})
@@ -240,55 +237,46 @@ def submit() -> Response:
         turnstile = "passed" if verdict else "unverified"
 
     ip_hash = keyed_hash(secret, "address", req.remote_addr or "")
-    message = {
-        "id": new_id(now),
-        "received_at": iso_time(now),
-        "name": fields["name"],
-        "email": fields["email"],
-        "phone": fields["phone"],
-        "preferred_contact": fields["preferred_contact"],
-        "message": fields["message"],
-        "consent_version": settings.consent_version,
-        "ip_hash": ip_hash,
-        "user_agent": environ.get("HTTP_USER_AGENT", "")[:USER_AGENT_MAX] or None,
-        "source_page": (environ.get("HTTP_ORIGIN") or environ.get("HTTP_REFERER") or "")[:SOURCE_PAGE_MAX] or None,
-        "turnstile": turnstile,
-    }
     spam = fields["honeypot_filled"]
+    message = Message(
+        id=new_id(now),
+        received_at=iso_time(now),
+        notify_status=NotifyStatus.SPAM if spam else NotifyStatus.PENDING,
+        name=fields["name"],
+        email=fields["email"],
+        phone=fields["phone"],
+        preferred_contact=fields["preferred_contact"],
+        message=fields["message"],
+        consent_version=settings.consent_version,
+        ip_hash=ip_hash,
+        user_agent=environ.get("HTTP_USER_AGENT", "")[:USER_AGENT_MAX] or None,
+        source_page=(environ.get("HTTP_ORIGIN") or environ.get("HTTP_REFERER") or "")[:SOURCE_PAGE_MAX] or None,
+        turnstile=turnstile,
+    )
+    limits = Limits(settings.retention_days, settings.rate_limit_count, settings.rate_limit_window_seconds)
     try:
-        outcome = store.record(
-            message,
-            claim_key=claim_key,
-            claim_window=claim_window,
-            content_hash=content_hash,
-            rate_key=ip_hash,
-            rate_limit=settings.rate_limit_count,
-            rate_window=settings.rate_limit_window_seconds,
-            retention_days=settings.retention_days,
-            spam=spam,
-            now=now,
-        )
+        outcome = store.record(message, claim, limits, now)
     except StorageUnavailable:
         return unstored(message, spam, started)
 
     if not isinstance(outcome, Recorded):
         return not_recorded(outcome)
     if spam:
-        log.info("contact stored as spam", extra={"message_id": message["id"]})
-        return received(message["id"])
+        log.info("contact stored as spam", extra={"message_id": message.id})
+        return received(message.id)
 
-    sent = delivery.deliver(message, 0, store, clients.ses, settings.alert)
+    sent = delivery.deliver(message, store, clients.ses, settings.alert)
     if settings.send_acknowledgement:
         delivery.acknowledge(message, clients.ses, settings.alert)
     log.info(
         "contact received",
         extra={
-            "message_id": message["id"],
+            "message_id": message.id,
             "notified": sent,
             "duration_ms": round(1000 * (time.perf_counter() - started)),
         },
     )
-    return received(message["id"])
+    return received(message.id)
 
 
 def not_recorded(outcome: Duplicate | RateLimited) -> Response:
@@ -309,20 +297,20 @@ def not_recorded(outcome: Duplicate | RateLimited) -> Response:
     return received(outcome.message_id)
 
 
-def unstored(message: dict[str, Any], spam: bool, started: float) -> Response:
+def unstored(message: Message, spam: bool, started: float) -> Response:
     """DynamoDB failed: the email carries the whole message, the only copy of it."""
     if spam:
-        log.warning("spam not stored: storage unavailable", extra={"message_id": message["id"]})
-        return received(message["id"])
+        log.warning("spam not stored: storage unavailable", extra={"message_id": message.id})
+        return received(message.id)
     settings = current_settings()
     try:
-        email = notification.notification({**message, "unstored": True}, settings.alert, full=True)
+        email = notification.notification(message, settings.alert, only_copy=True)
         notification.send(aws.clients().ses, email, settings.alert.notify_email, settings.alert)
     except notification.NotificationFailed as error:
         # The alarm in template.yaml matches this text in the logs.
         log.critical(
             CONTACT_NOT_RECEIVED,
-            extra={"message_id": message["id"], "error_code": error.code},
+            extra={"message_id": message.id, "error_code": error.code},
         )
         response = failure(
             503,
@@ -331,11 +319,11 @@ def unstored(message: dict[str, Any], spam: bool, started: float) -> Response:
         )
         response.headers["Retry-After"] = "120"
         return response
-    log.error("contact not stored; sent by email only", extra={"message_id": message["id"]})
+    log.error("contact not stored; sent by email only", extra={"message_id": message.id})
     if settings.send_acknowledgement:
         delivery.acknowledge(message, aws.clients().ses, settings.alert)
     log.info(
         "contact received",
-        extra={"message_id": message["id"], "duration_ms": round(1000 * (time.perf_counter() - started))},
+        extra={"message_id": message.id, "duration_ms": round(1000 * (time.perf_counter() - started))},
     )
-    return received(message["id"], status=202)
+    return received(message.id, status=202)

@@ -28,6 +28,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from handler.config import AlertSettings
+from handler.message import Message
 
 PREFERRED = {"email": "Email", "phone": "Phone"}
 # What fits one encoded word: "=?utf-8?b?" + base64 + "?=" in 75 characters.
@@ -129,25 +130,26 @@ def new_email(
     ).encode("ascii")
 
 
-def notification(message: dict[str, Any], settings: AlertSettings, *, full: bool | None = None) -> bytes:
-    """The therapist's alert. ``full`` overrides NOTIFY_DETAIL (the fallback when storage failed)."""
-    full = settings.notify_detail == "full" if full is None else full
-    received = local_time(message["received_at"], settings.practice_timezone)
-    rows = [("Name", message["name"])]
+def notification(message: Message, settings: AlertSettings, *, only_copy: bool = False) -> bytes:
+    """The therapist's alert. ``only_copy``: the message could not be stored, and the
+    alert carries all of it whatever NOTIFY_DETAIL says (the fallback)."""
+    full = only_copy or settings.notify_detail == "full"
+    received = local_time(message.received_at, settings.practice_timezone)
+    rows = [("Name", message.name)]
     if full:
-        rows.append(("Email", message["email"]))
-        if message.get("phone"):
-            rows.append(("Phone", message["phone"]))
+        rows.append(("Email", message.email))
+        if message.phone:
+            rows.append(("Phone", message.phone))
     rows += [
-        ("Prefers", PREFERRED[message["preferred_contact"]]),
+        ("Prefers", PREFERRED[message.preferred_contact]),
         ("Received", received),
-        ("Message id", message["id"]),
+        ("Message id", message.id),
     ]
-    if message.get("unstored"):
+    if only_copy:
         rows.append(("Note", "This message could not be saved in the database: this email is its only copy."))
     text_lines = [f"{label}: {value}" for label, value in rows]
     if full:
-        text_lines += ["", message["message"]]
+        text_lines += ["", message.message]
     else:
         text_lines += ["", "The message is kept in the practice's records (NOTIFY_DETAIL=minimal)."]
     text_lines += ["", "Reply to this email to answer the sender."]
@@ -157,38 +159,38 @@ def notification(message: dict[str, Any], settings: AlertSettings, *, full: bool
         for label, value in rows
     )
     body_html = (
-        f"<p style='white-space:pre-wrap'>{html.escape(message['message'])}</p>"
+        f"<p style='white-space:pre-wrap'>{html.escape(message.message)}</p>"
         if full
         else "<p>The message is kept in the practice's records.</p>"
     )
     email = new_email(
         settings,
         settings.notify_email,
-        f"New enquiry from {message['name']}",
+        f"New enquiry from {message.name}",
         "\n".join(text_lines) + "\n",
         f"<!doctype html><html><body><table>{table}</table>{body_html}"
         "<p>Reply to this email to answer the sender.</p></body></html>",
-        reply_to=address(message["name"], message["email"]),
+        reply_to=address(message.name, message.email),
     )
     return email
 
 
-def acknowledgement(message: dict[str, Any], settings: AlertSettings) -> bytes:
+def acknowledgement(message: Message, settings: AlertSettings) -> bytes:
     """The visitor's receipt: never repeats their message, always carries the crisis notice."""
     notice = settings.crisis_notice
     text = (
-        f"Hello {message['name']},\n\n"
+        f"Hello {message.name},\n\n"
         "Thank you for getting in touch. Your message has been received, and you will hear back soon.\n\n"
-        f"{notice}\n\nReference: {message['id']}\n"
+        f"{notice}\n\nReference: {message.id}\n"
     )
     return new_email(
         settings,
-        [address(message["name"], message["email"])],
+        [address(message.name, message.email)],
         "We received your message",
         text,
-        f"<!doctype html><html><body><p>Hello {html.escape(message['name'])},</p>"
+        f"<!doctype html><html><body><p>Hello {html.escape(message.name)},</p>"
         "<p>Thank you for getting in touch. Your message has been received, and you will hear back soon.</p>"
-        f"<p><strong>{html.escape(notice)}</strong></p><p>Reference: {html.escape(message['id'])}</p></body></html>",
+        f"<p><strong>{html.escape(notice)}</strong></p><p>Reference: {html.escape(message.id)}</p></body></html>",
     )
 
 
