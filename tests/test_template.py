@@ -157,7 +157,7 @@ def test_sending_email_is_conditioned_on_the_sender_address(template: dict[str, 
 
 
 def test_a_hanging_dynamodb_leaves_time_for_the_email_fallback(template: dict[str, Any]) -> None:
-    from handler import aws, contact
+    from handler import aws, turnstile
 
     # Every attempt of a call timing out, with botocore's standard backoff
     # between attempts (at most 1, 2, 4 ... seconds).
@@ -165,7 +165,7 @@ def test_a_hanging_dynamodb_leaves_time_for_the_email_fallback(template: dict[st
         2**n for n in range(aws.MAX_ATTEMPTS - 1)
     )
     # The Turnstile check, then the transaction, then the fallback email.
-    slowest_request = contact.TURNSTILE_TIMEOUT_SECONDS + 2 * slowest_call
+    slowest_request = turnstile.TIMEOUT_SECONDS + 2 * slowest_call
     timeout = template["Resources"]["ApiFunction"]["Properties"].get(
         "Timeout", template["Globals"]["Function"]["Timeout"]
     )
@@ -199,8 +199,8 @@ def test_every_alarm_reaches_the_alarm_email(template: dict[str, Any]) -> None:
 
 
 def test_the_log_markers_the_alarms_watch_are_the_ones_the_code_logs(template: dict[str, Any]) -> None:
-    from handler.contact import CONTACT_NOT_RECEIVED
     from handler.delivery import PERMANENT_FAILURE
+    from handler.submission import CONTACT_NOT_RECEIVED
 
     patterns = {
         r["Properties"]["FilterPattern"]
