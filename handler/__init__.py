@@ -8,19 +8,17 @@ from typing import Any
 from flask import Flask, jsonify
 
 from handler import aws, contact, content, cors, errors, lambda_adapter, secrets
-from handler.config import load_settings
+from handler.config import Settings, load_settings
 
 
-def create_app(test_config: dict[str, Any] | None = None, *, reads_secrets: bool = True) -> Flask:
-    """Build the app from the environment's settings, overridden by ``test_config``.
+def create_app(settings: Settings | None = None, *, reads_secrets: bool = True) -> Flask:
+    """Build the app with ``settings``, by default the environment's.
 
     ``reads_secrets=False``: an app that takes no contact message (the retry
     function's) is given no secret, and reads none.
     """
     app = Flask(__name__)
-    app.config.from_mapping(load_settings())
-    if test_config:
-        app.config.update(test_config)
+    app.config["SETTINGS"] = settings or load_settings()
 
     # Flask reads no more than this (a contact message is far smaller).
     app.config["MAX_CONTENT_LENGTH"] = contact.MAX_BODY_BYTES

@@ -14,6 +14,8 @@ from typing import Any
 
 from flask import Flask, current_app
 
+from handler.config import settings
+
 # Two calls, each at its slowest (every attempt timing out), plus the
 # Turnstile check, must fit in the API function's timeout (template.yaml; a
 # test checks it): a DynamoDB that hangs must leave time for the email fallback.
@@ -68,5 +70,5 @@ def clients() -> AwsClients:
 
 def init_app(app: Flask) -> None:
     app.extensions["aws"] = AwsClients()
-    if app.config["AWS_EAGER_INIT"]:
+    if settings(app).aws_eager_init:
         app.extensions["aws"].warm_up()

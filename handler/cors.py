@@ -13,6 +13,8 @@ from collections.abc import Callable
 
 from flask import Flask, Response, request
 
+from handler.config import settings
+
 ALLOWED_METHODS = "GET, HEAD, POST, OPTIONS"
 ALLOWED_REQUEST_HEADERS = "Content-Type, If-None-Match, Idempotency-Key"
 EXPOSED_HEADERS = "ETag, Retry-After"
@@ -42,4 +44,4 @@ def cors_hook(allowed_origins: frozenset[str]) -> Callable[[Response], Response]
 
 
 def init_app(app: Flask) -> None:
-    app.after_request(cors_hook(frozenset(app.config["ALLOWED_ORIGINS"])))
+    app.after_request(cors_hook(frozenset(settings(app).allowed_origins)))

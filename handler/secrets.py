@@ -9,8 +9,7 @@ be read fails the version's publication, and so the deploy), otherwise with
 the first request to the contact routes (``load_on_first_use``), which import
 boto3 anyway: serving content never waits for Secrets Manager.
 
-The contact routes read them as before, from ``IP_HASH_SECRET`` (bytes) and
-``TURNSTILE_SECRET`` (text, or None) in the app's config.
+The contact routes read them as a frozen ``Secrets``, through ``current()``.
 """
 
 from __future__ import annotations
@@ -18,12 +17,12 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, current_app, request
 
-from handler.config import ConfigError
+from handler.config import ConfigError, settings
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +49,14 @@ SECRETS = (
     Secret("IP_HASH_SECRET", min_length=16, versioned=True),
     Secret("TURNSTILE_SECRET", min_length=1, optional=True),
 )
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """The values read: kept out of any repr, so that no log of them can show one."""
+
+    ip_hash_secret: bytes = field(repr=False)  # keys every hash of a client address or a message
+    turnstile_secret: str | None = field(repr=False)  # None: no Turnstile check
 
 
 @dataclass(frozen=True)
@@ -99,17 +106,23 @@ def read(client: Any, location: Location) -> str:
 
 
 def load(app: Flask) -> None:
-    """Read every secret into the app's config (again, if a previous attempt failed)."""
+    """Read every secret into the app (again, if a previous attempt failed)."""
     client = app.extensions["aws"].secretsmanager
     values = {location.secret.setting: read(client, location) for location in app.extensions["secrets"]}
-    app.config.update(
-        IP_HASH_SECRET=values["IP_HASH_SECRET"].encode("utf-8"), TURNSTILE_SECRET=values.get("TURNSTILE_SECRET")
+    app.extensions["secret_values"] = Secrets(
+        ip_hash_secret=values["IP_HASH_SECRET"].encode("utf-8"), turnstile_secret=values.get("TURNSTILE_SECRET")
     )
+
+
+def current() -> Secrets:
+    """The current app's secrets; the contact routes' hook has read them."""
+    found: Secrets = current_app.extensions["secret_values"]
+    return found
 
 
 def load_on_first_use() -> None:
     """The contact routes' before-request hook: the secrets, unless they were read at start-up."""
-    if request.method == "OPTIONS" or "IP_HASH_SECRET" in current_app.config:
+    if request.method == "OPTIONS" or "secret_values" in current_app.extensions:
         return  # a CORS preflight needs none
     try:
         load(current_app)
@@ -122,5 +135,5 @@ def load_on_first_use() -> None:
 
 def init_app(app: Flask) -> None:
     app.extensions["secrets"] = locations()
-    if app.config["AWS_EAGER_INIT"]:
+    if settings(app).aws_eager_init:
         load(app)

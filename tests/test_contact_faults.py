@@ -289,10 +289,21 @@ def test_conflicts_that_never_clear_fall_back_to_email(aws, contact) -> None:
 def test_a_transaction_whose_answer_was_lost_counts_as_stored(aws) -> None:
     """botocore retried a transaction that had committed: its own claim is in the way. That is
     success, not a duplicate, or the alert would wait for the retry function."""
-    from handler.storage import MessageStore, Recorded, new_id
+    from handler.message import Message
+    from handler.storage import Claim, Limits, MessageStore, Recorded, new_id
 
     message_id = new_id()
     own_claim = {"message_id": {"S": message_id}, "content_hash": {"S": "c"}}
+    message = Message(
+        id=message_id,
+        received_at="2026-11-26T00:00:00.000Z",
+        name="n",
+        email="e@example.org",
+        preferred_contact="email",
+        message="m",
+        consent_version="v",
+        ip_hash="r",
+    )
     store = MessageStore(aws.dynamodb, "contact-messages")
     with Stubber(aws.dynamodb) as stub:
         stub.add_client_error(
@@ -307,16 +318,7 @@ def test_a_transaction_whose_answer_was_lost_counts_as_stored(aws) -> None:
                 ]
             },
         )
-        outcome = store.record(
-            {"id": message_id, "received_at": "2026-11-26T00:00:00.000Z"},
-            claim_key="k",
-            claim_window=600,
-            content_hash="c",
-            rate_key="r",
-            rate_limit=5,
-            rate_window=600,
-            retention_days=365,
-        )
+        outcome = store.record(message, Claim("k", "c", 600), Limits(365, 5, 600))
     assert outcome == Recorded(message_id)
 
 

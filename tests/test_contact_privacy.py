@@ -203,7 +203,7 @@ class DrippingTurnstile(BaseHTTPRequestHandler):
 
 
 def test_a_turnstile_answer_dripped_slowly_is_given_up_in_time(aws, make_handler) -> None:
-    from handler.contact import TURNSTILE_TIMEOUT_SECONDS
+    from handler.turnstile import TIMEOUT_SECONDS as TURNSTILE_TIMEOUT_SECONDS
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), DrippingTurnstile)
     server.daemon_threads = True

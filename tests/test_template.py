@@ -111,7 +111,7 @@ def test_the_table_is_kept_recoverable_encrypted_and_expiring(template: dict[str
 
 
 def test_a_hanging_dynamodb_leaves_time_for_the_email_fallback(template: dict[str, Any]) -> None:
-    from handler import aws, contact
+    from handler import aws, turnstile
 
     # Every attempt of a call timing out, with botocore's standard backoff
     # between attempts (at most 1, 2, 4 ... seconds).
@@ -119,7 +119,7 @@ def test_a_hanging_dynamodb_leaves_time_for_the_email_fallback(template: dict[st
         2**n for n in range(aws.MAX_ATTEMPTS - 1)
     )
     # The Turnstile check, then the transaction, then the fallback email.
-    slowest_request = contact.TURNSTILE_TIMEOUT_SECONDS + 2 * slowest_call
+    slowest_request = turnstile.TIMEOUT_SECONDS + 2 * slowest_call
     timeout = template["Resources"]["ApiFunction"]["Properties"].get(
         "Timeout", template["Globals"]["Function"]["Timeout"]
     )
@@ -153,8 +153,8 @@ def test_every_alarm_reaches_the_alarm_email(template: dict[str, Any]) -> None:
 
 
 def test_the_log_markers_the_alarms_watch_are_the_ones_the_code_logs(template: dict[str, Any]) -> None:
-    from handler.contact import CONTACT_NOT_RECEIVED
     from handler.delivery import PERMANENT_FAILURE
+    from handler.submission import CONTACT_NOT_RECEIVED
 
     patterns = {
         r["Properties"]["FilterPattern"]
