@@ -1,4 +1,5 @@
-"""``POST /contact`` through the Lambda entry point, on moto's DynamoDB and SES."""
+"""``POST /contact`` through the Lambda entry point, on moto's SES and on each DynamoDB
+engine (moto's, and DynamoDB Local)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ import pytest
 from apigw import SHAPES, event, json_body, response_header
 from conftest import IP_HASH_SECRET, SENDER, THERAPIST, WEBSITE_ORIGIN
 from contact_helpers import VALID, VISITOR_IP, attribute, aws_clients, header_value, mailbox, post_form, post_json
+
+pytestmark = pytest.mark.dynamodb_engines
 
 
 @pytest.fixture

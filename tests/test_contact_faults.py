@@ -1,4 +1,8 @@
-"""Nothing lost: SES failing, DynamoDB failing, both, racing retries, and the retry function."""
+"""Nothing lost: SES failing, DynamoDB failing, both, racing retries, and the retry function.
+
+Each test runs on moto's DynamoDB and on DynamoDB Local, but those where DynamoDB never
+answers for itself (its answers stubbed, or every call timed out): those run on moto alone.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,9 @@ from contact_helpers import VALID, attribute, aws_clients, current_app, post_jso
 
 from handler import aws as aws_module
 from handler.storage import iso_time
+
+pytestmark = pytest.mark.dynamodb_engines
+NOT_THE_ENGINE = pytest.mark.moto_only("DynamoDB's answers are stubbed or never come: no engine is asked")
 
 
 @pytest.fixture
@@ -160,6 +167,7 @@ def test_ses_throttling_is_retried_later(aws, contact) -> None:
     assert attribute(item, "last_error") == "Throttling" and attribute(item, "notify_status") == "retrying"
 
 
+@NOT_THE_ENGINE
 def test_dynamodb_throttling_sends_the_whole_message_by_email_and_answers_202(aws, make_handler) -> None:
     handler = make_handler(NOTIFY_DETAIL="minimal")  # the fallback email is full regardless
     with Stubber(aws_clients().dynamodb) as stub:
@@ -180,6 +188,7 @@ def test_dynamodb_throttling_sends_the_whole_message_by_email_and_answers_202(aw
     assert "could not be saved" in text
 
 
+@NOT_THE_ENGINE
 def test_dynamodb_and_ses_both_failing_is_a_503_asking_to_try_again(aws, contact) -> None:
     unverify_sender(aws)
     with Stubber(aws_clients().dynamodb) as stub:
@@ -195,6 +204,7 @@ def test_dynamodb_and_ses_both_failing_is_a_503_asking_to_try_again(aws, contact
     assert aws.items() == [] and aws.emails() == []
 
 
+@NOT_THE_ENGINE
 def test_a_transaction_conflict_is_tried_again(aws, contact) -> None:
     """DynamoDB cancels a transaction that races another on the same item; moto cannot, so Stubber does."""
     conflict = {"CancellationReasons": [{"Code": "None"}, {"Code": "TransactionConflict"}, {"Code": "None"}]}
@@ -276,6 +286,7 @@ def conflict_error(stub: Stubber) -> None:
     )
 
 
+@NOT_THE_ENGINE
 def test_conflicts_that_never_clear_fall_back_to_email(aws, contact) -> None:
     with Stubber(aws_clients().dynamodb) as stub:
         for _ in range(3):
@@ -286,6 +297,7 @@ def test_conflicts_that_never_clear_fall_back_to_email(aws, contact) -> None:
     assert VALID["message"] in aws.emails()[0].get_body(("plain",)).get_content()
 
 
+@NOT_THE_ENGINE
 def test_a_transaction_whose_answer_was_lost_counts_as_stored(aws) -> None:
     """botocore retried a transaction that had committed: its own claim is in the way. That is
     success, not a duplicate, or the alert would wait for the retry function."""
@@ -355,6 +367,7 @@ def test_a_slow_ses_near_the_time_limit_leaves_the_message_stored_for_the_retry(
     assert len(aws.emails()) == 1
 
 
+@NOT_THE_ENGINE
 def test_a_dynamodb_that_never_answers_still_gets_the_message_to_the_therapist(aws, contact) -> None:
     """Every DynamoDB attempt times out: botocore gives up after its attempts, and the
     email carries the whole message (the time this takes fits the function's timeout:
