@@ -297,39 +297,58 @@ def test_conflicts_that_never_clear_fall_back_to_email(aws, contact) -> None:
     assert VALID["message"] in aws.emails()[0].get_body(("plain",)).get_content()
 
 
-@NOT_THE_ENGINE
-def test_a_transaction_whose_answer_was_lost_counts_as_stored(aws) -> None:
-    """botocore retried a transaction that had committed: its own claim is in the way. That is
-    success, not a duplicate, or the alert would wait for the retry function."""
-    from handler.storage import MessageStore, Recorded, new_id
+def test_a_transaction_whose_answer_was_lost_is_stored_alerted_and_counted_once(aws, contact) -> None:
+    """The transaction committed, its answer was lost, and botocore sent it again. DynamoDB
+    (and DynamoDB Local) answers the repeat with success, by its ClientRequestToken; moto
+    ignores the token and cancels it, our own claim in the way. Either way: one message,
+    alerted at once (not left for the retry function), counted once against the rate limit."""
+    lost: list[int] = []
 
-    message_id = new_id()
-    own_claim = {"message_id": {"S": message_id}, "content_hash": {"S": "c"}}
-    store = MessageStore(aws.dynamodb, "contact-messages")
-    with Stubber(aws.dynamodb) as stub:
-        stub.add_client_error(
-            "transact_write_items",
-            service_error_code="TransactionCanceledException",
-            http_status_code=400,
-            modeled_fields={
-                "CancellationReasons": [
-                    {"Code": "ConditionalCheckFailed"},
-                    {"Code": "ConditionalCheckFailed", "Item": own_claim},
-                    {"Code": "None"},
-                ]
-            },
-        )
-        outcome = store.record(
-            {"id": message_id, "received_at": "2026-11-26T00:00:00.000Z"},
-            claim_key="k",
-            claim_window=600,
-            content_hash="c",
-            rate_key="r",
-            rate_limit=5,
-            rate_window=600,
-            retention_days=365,
-        )
-    assert outcome == Recorded(message_id)
+    def lose_the_first_answer(attempts: int, **_: Any) -> int | None:
+        if attempts > 1:
+            return None
+        lost.append(attempts)
+        return 0  # seconds before botocore sends it again
+
+    events = aws_clients().dynamodb.meta.events
+    events.register_first("needs-retry.dynamodb.TransactWriteItems", lose_the_first_answer)
+    try:
+        result = post_json(contact, VALID)
+    finally:
+        events.unregister("needs-retry.dynamodb.TransactWriteItems", lose_the_first_answer)
+    assert result["statusCode"] == 201 and lost == [1]
+    (item,) = aws.messages()
+    assert attribute(item, "id") == json_body(result)["id"] and attribute(item, "notify_status") == "sent"
+    assert len(aws.emails()) == 1
+    (rate,) = [item for item in aws.items() if item["pk"]["S"].startswith("RATE#")]
+    assert attribute(rate, "hits") == 1
+
+
+def test_a_due_message_listed_by_two_retry_runs_is_sent_once(aws, contact, serialised_moto) -> None:
+    """Two runs list the same due messages (as a run does that reads the index before it
+    has caught up with another's lease): the conditional lease gives each message to one."""
+    unverify_sender(aws)
+    ids = [json_body(post_json(contact, {**VALID, "message": f"Message {n}"}))["id"] for n in range(3)]
+    for message_id in ids:
+        make_due_now(aws, message_id)
+    aws.ses.verify_email_identity(EmailAddress=SENDER)
+    retry = retry_entry_point()
+    clients = importlib.import_module("handler.retry").app.extensions["aws"]
+    clients.warm_up()
+    both_listed = threading.Barrier(2, timeout=30)
+    clients.dynamodb.meta.events.register("after-call.dynamodb.Query", lambda **_: both_listed.wait())
+    counts: list[dict[str, int]] = []
+    runs = [threading.Thread(target=lambda: counts.append(retry(SCHEDULED_EVENT, None))) for _ in range(2)]
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.join()
+    assert [run["due"] for run in counts] == [3, 3]
+    assert sum(run["sent"] for run in counts) == 3 and sum(run["skipped"] for run in counts) == 3
+    assert len(aws.emails()) == 3
+    assert {(attribute(item, "notify_status"), attribute(item, "notify_attempts")) for item in aws.messages()} == {
+        ("sent", 2)
+    }
 
 
 @contextlib.contextmanager
