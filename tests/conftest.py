@@ -168,13 +168,23 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("dynamodb", DYNAMODB_ENGINES, indirect=True)
 
 
+def on_dynamodb_local(item: pytest.Item) -> bool:
+    callspec = getattr(item, "callspec", None)
+    return callspec is not None and callspec.params.get("dynamodb") == "dynamodb-local"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Where DynamoDB Local cannot run, the tests on it are skipped, saying why (one line per module)."""
+    chosen = [item for item in items if on_dynamodb_local(item)]
+    reason = DynamoDBLocal.unavailable() if chosen else None
+    if reason:
+        for item in chosen:
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
 @pytest.fixture(scope="session")
 def dynamodb_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DynamoDBLocal]:
-    """AWS's own DynamoDB engine, started once per session on a loopback port; where it
-    cannot run, the tests on it are skipped, saying why."""
-    reason = DynamoDBLocal.unavailable()
-    if reason:
-        pytest.skip(reason)
+    """AWS's own DynamoDB engine, started once per session on a loopback port."""
     engine = DynamoDBLocal.start(tmp_path_factory.mktemp("dynamodb-local"))
     yield engine
     engine.stop()
