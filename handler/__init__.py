@@ -7,16 +7,18 @@ from typing import Any
 
 from flask import Flask, jsonify
 
-from handler import aws, contact, content, cors, errors, inbox
-from handler.config import load_settings
+from handler import aws, contact, content, cors, errors, inbox, lambda_adapter, secrets
+from handler.config import Settings, load_settings
 
 
-def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Build the app from the environment's settings, overridden by ``test_config``."""
+def create_app(settings: Settings | None = None, *, reads_secrets: bool = True) -> Flask:
+    """Build the app with ``settings``, by default the environment's.
+
+    ``reads_secrets=False``: an app that takes no contact message (the retry
+    function's) is given no secret, and reads none.
+    """
     app = Flask(__name__)
-    app.config.from_mapping(load_settings())
-    if test_config:
-        app.config.update(test_config)
+    app.config["SETTINGS"] = settings or load_settings()
 
     # Flask reads no more than this (a contact message is far smaller).
     app.config["MAX_CONTENT_LENGTH"] = contact.MAX_BODY_BYTES
@@ -25,10 +27,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
     errors.init_app(app)
+    lambda_adapter.init_app(app)
     aws.init_app(app)
+    if reads_secrets:
+        secrets.init_app(app)
+        inbox.init_app(app)  # its cookies are signed with a secret: the retry function's app has no inbox
     content.init_app(app)
     app.register_blueprint(contact.bp)
-    inbox.init_app(app)
     cors.init_app(app)
 
     @app.get("/health")

@@ -14,6 +14,8 @@ from typing import Any
 
 from flask import Flask, current_app
 
+from handler.config import settings
+
 # Two calls, each at its slowest (every attempt timing out), plus the
 # Turnstile check, must fit in the API function's timeout (template.yaml; a
 # test checks it): a DynamoDB that hangs must leave time for the email fallback.
@@ -23,7 +25,7 @@ MAX_ATTEMPTS = 2  # the first call and one retry; SES failures are retried later
 
 
 class AwsClients:
-    """Lazily created low-level clients for DynamoDB and SES."""
+    """Lazily created low-level clients for DynamoDB, SES and Secrets Manager."""
 
     @functools.cached_property
     def config(self) -> Any:
@@ -52,6 +54,10 @@ class AwsClients:
     def ses(self) -> Any:
         return self.session.client("ses", config=self.config)
 
+    @functools.cached_property
+    def secretsmanager(self) -> Any:
+        return self.session.client("secretsmanager", config=self.config)
+
     def warm_up(self) -> None:
         """Create every client now."""
         for client in ("dynamodb", "ses"):
@@ -64,5 +70,5 @@ def clients() -> AwsClients:
 
 def init_app(app: Flask) -> None:
     app.extensions["aws"] = AwsClients()
-    if app.config["AWS_EAGER_INIT"]:
+    if settings(app).aws_eager_init:
         app.extensions["aws"].warm_up()

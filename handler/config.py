@@ -1,9 +1,12 @@
 """Settings, read once from the environment that ``template.yaml`` sets.
 
-Every variable the function reads is named here and nowhere else, so the
-template and the code can be checked against each other. A setting that
-cannot work stops the function at start-up with a message naming it, rather
-than failing one visitor at a time.
+Every variable the function reads is named here (the secrets' ARNs in
+``handler/secrets.py``) and nowhere else, so the template and the code can be
+checked against each other. Each becomes the
+field of the same name, in lower case, of a frozen ``Settings`` (or, for what
+an email needs, of its ``AlertSettings``). A setting that cannot work stops the
+function at start-up with a message naming it, rather than failing one
+visitor at a time.
 """
 
 from __future__ import annotations
@@ -12,9 +15,11 @@ import hashlib
 import os
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
+
+from flask import Flask, current_app
 
 from handler.validation import SINGLE_LINE_FORBIDDEN
 
@@ -33,6 +38,45 @@ PLAIN_ADDRESS = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
 
 class ConfigError(ValueError):
     """A setting that cannot work; raised at start-up, never per request."""
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    """What the emails need: all that ``notification`` and ``delivery`` see, and ``contact-admin resend`` reads."""
+
+    sender_email: str
+    sender_name: str
+    notify_email: tuple[str, ...]  # every address NOTIFY_EMAIL lists
+    notify_detail: str  # "full" or "minimal"
+    practice_timezone: str
+    notify_max_attempts: int
+    crisis_notice: str  # also on every answer to a visitor
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The function's settings."""
+
+    content_dir: Path
+    site_url: str
+    site_title: str
+    allowed_origins: tuple[str, ...]
+    cache_control: str  # of the content API's answers
+    contact_table_name: str
+    alert: AlertSettings
+    send_acknowledgement: bool
+    thank_you_url: str | None
+    consent_text: str
+    retention_days: int  # 0: kept until deleted
+    rate_limit_count: int
+    rate_limit_window_seconds: int
+    turnstile_verify_url: str
+    aws_eager_init: bool
+
+    @property
+    def consent_version(self) -> str:
+        """Derived from the text, so that a changed text can never keep an old version."""
+        return hashlib.sha256(self.consent_text.encode("utf-8")).hexdigest()[:12]
 
 
 def parse_origin(value: str, variable: str) -> str:
@@ -78,7 +122,7 @@ def flag(environ: Mapping[str, str], variable: str, default: bool) -> bool:
     return raw == "true"
 
 
-def alert_settings(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
+def alert_settings(environ: Mapping[str, str] = os.environ) -> AlertSettings:
     """What an alert needs: read here for the function and for ``contact-admin resend`` alike."""
     sender_name = environ.get("SENDER_NAME", "").strip() or "Website contact form"
     if SINGLE_LINE_FORBIDDEN.search(sender_name):  # the rule a visitor's name follows
@@ -94,20 +138,22 @@ def alert_settings(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
         ZoneInfo(time_zone)
     except (ValueError, KeyError, OSError):
         raise ConfigError(f"PRACTICE_TIMEZONE: {time_zone!r} is not an IANA time zone such as Europe/London") from None
-    return {
-        "SENDER_EMAIL": addresses(required(environ, "SENDER_EMAIL"), "SENDER_EMAIL")[0],
-        "SENDER_NAME": sender_name,
-        "NOTIFY_EMAILS": addresses(required(environ, "NOTIFY_EMAIL"), "NOTIFY_EMAIL"),
-        "NOTIFY_DETAIL": notify_detail,
-        "PRACTICE_TIMEZONE": time_zone,
-    }
+    return AlertSettings(
+        sender_email=addresses(required(environ, "SENDER_EMAIL"), "SENDER_EMAIL")[0],
+        sender_name=sender_name,
+        notify_email=tuple(addresses(required(environ, "NOTIFY_EMAIL"), "NOTIFY_EMAIL")),
+        notify_detail=notify_detail,
+        practice_timezone=time_zone,
+        notify_max_attempts=whole_number(environ, "NOTIFY_MAX_ATTEMPTS", 8, minimum=1),
+        crisis_notice=environ.get("CRISIS_NOTICE", "").strip() or DEFAULT_CRISIS_NOTICE,
+    )
 
 
-def load_settings(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
+def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
     """The app's configuration, from environment variables with safe defaults."""
-    origins = [
+    origins = tuple(
         parse_origin(item, "ALLOWED_ORIGINS") for item in environ.get("ALLOWED_ORIGINS", "").split(",") if item.strip()
-    ]
+    )
     site_url = environ.get("SITE_URL", "http://127.0.0.1:3000").strip().rstrip("/")
     parts = urlsplit(site_url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -117,35 +163,29 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
     if thank_you_url and origin_of(thank_you_url) not in origins:
         # Redirecting only to the practice's own site: never an open redirect.
         raise ConfigError(f"THANK_YOU_URL: {thank_you_url!r} is not on an origin in ALLOWED_ORIGINS")
-    ip_hash_secret = required(environ, "IP_HASH_SECRET")
-    if len(ip_hash_secret) < 16:
-        raise ConfigError("IP_HASH_SECRET must be at least 16 characters")
-    consent_text = environ.get("CONSENT_TEXT", "").strip() or DEFAULT_CONSENT_TEXT
 
-    return {
-        "CONTENT_DIR": environ.get("CONTENT_DIR", str(DEFAULT_CONTENT_DIR)),
-        "SITE_URL": site_url,
-        "SITE_TITLE": environ.get("SITE_TITLE", "Articles"),
-        "ALLOWED_ORIGINS": origins,
-        "CONTENT_CACHE_CONTROL": environ.get("CACHE_CONTROL", DEFAULT_CACHE_CONTROL),
-        # Contact messages.
-        "CONTACT_TABLE_NAME": required(environ, "CONTACT_TABLE_NAME"),
-        **alert_settings(environ),
-        "SEND_ACKNOWLEDGEMENT": flag(environ, "SEND_ACKNOWLEDGEMENT", False),
-        "THANK_YOU_URL": thank_you_url,
-        "CRISIS_NOTICE": environ.get("CRISIS_NOTICE", "").strip() or DEFAULT_CRISIS_NOTICE,
-        "CONSENT_TEXT": consent_text,
-        # Derived, so that a changed text can never keep an old version.
-        "CONSENT_VERSION": hashlib.sha256(consent_text.encode("utf-8")).hexdigest()[:12],
-        "IP_HASH_SECRET": ip_hash_secret.encode("utf-8"),
-        "RETENTION_DAYS": whole_number(environ, "RETENTION_DAYS", 365),
-        "RATE_LIMIT_COUNT": whole_number(environ, "RATE_LIMIT_COUNT", 5, minimum=1),
-        "RATE_LIMIT_WINDOW_SECONDS": whole_number(environ, "RATE_LIMIT_WINDOW_SECONDS", 600, minimum=1),
-        "NOTIFY_MAX_ATTEMPTS": whole_number(environ, "NOTIFY_MAX_ATTEMPTS", 8, minimum=1),
-        "TURNSTILE_SECRET": environ.get("TURNSTILE_SECRET", "").strip() or None,
-        "TURNSTILE_VERIFY_URL": environ.get(
+    return Settings(
+        content_dir=Path(environ.get("CONTENT_DIR", str(DEFAULT_CONTENT_DIR))),
+        site_url=site_url,
+        site_title=environ.get("SITE_TITLE", "Articles"),
+        allowed_origins=origins,
+        cache_control=environ.get("CACHE_CONTROL", DEFAULT_CACHE_CONTROL),
+        contact_table_name=required(environ, "CONTACT_TABLE_NAME"),
+        alert=alert_settings(environ),
+        send_acknowledgement=flag(environ, "SEND_ACKNOWLEDGEMENT", False),
+        thank_you_url=thank_you_url,
+        consent_text=environ.get("CONSENT_TEXT", "").strip() or DEFAULT_CONSENT_TEXT,
+        retention_days=whole_number(environ, "RETENTION_DAYS", 365),
+        rate_limit_count=whole_number(environ, "RATE_LIMIT_COUNT", 5, minimum=1),
+        rate_limit_window_seconds=whole_number(environ, "RATE_LIMIT_WINDOW_SECONDS", 600, minimum=1),
+        turnstile_verify_url=environ.get(
             "TURNSTILE_VERIFY_URL", "https://challenges.cloudflare.com/turnstile/v0/siteverify"
         ),
-        # With SnapStart the AWS clients are made in the init phase, before the snapshot.
-        "AWS_EAGER_INIT": flag(environ, "AWS_EAGER_INIT", False),
-    }
+        aws_eager_init=flag(environ, "AWS_EAGER_INIT", False),
+    )
+
+
+def settings(app: Flask | None = None) -> Settings:
+    """The settings ``app`` (by default the current app) was made with."""
+    found: Settings = (app or current_app).config["SETTINGS"]
+    return found

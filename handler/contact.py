@@ -1,61 +1,44 @@
-"""``POST /contact``: a visitor's message, stored first, then the therapist alerted.
+"""``/contact``: the form's settings, and a visitor's message, read from the request and answered.
 
-Order of events for a valid message: one DynamoDB transaction stores it with
-its duplicate claim and rate-limit count, SES alerts the therapist, and one
-update records that. If SES fails the visitor still gets 201 and the retry
-function takes over; if DynamoDB fails the whole message goes by email and the
-visitor gets 202; only if both fail does the visitor get 503, asking them to
-try again. A filled honeypot is stored as spam (so that a person whose browser
-filled it by mistake is not lost) and answered like a success, unnotified.
+What happens to a message is decided in ``submission``, without Flask; the
+answers are written in ``answers``.
 """
 
 from __future__ import annotations
 
-import html
 import json
-import logging
-import threading
-import time
 import urllib.parse
-import urllib.request
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, redirect, request
+from flask import Blueprint, Request, Response, jsonify, request
+from werkzeug.wrappers import Response as BaseResponse
 
-from handler import aws, delivery, notification
-from handler.storage import (
-    DUPLICATE_WINDOW_SECONDS,
-    IDEMPOTENCY_WINDOW_SECONDS,
-    Duplicate,
-    MessageStore,
-    RateLimited,
-    Recorded,
-    StorageUnavailable,
-    iso_time,
-    keyed_hash,
-    new_id,
-)
-from handler.validation import TURNSTILE_FIELD, TURNSTILE_TOKEN_MAX, validate
-
-log = logging.getLogger(__name__)
+from handler import answers, aws, secrets
+from handler.answers import FORM_TYPE, JSON_TYPE
+from handler.config import settings
+from handler.submission import Submission, receive
 
 MAX_BODY_BYTES = 16 * 1024
 MAX_FORM_FIELDS = 50
 USER_AGENT_MAX = 256
 SOURCE_PAGE_MAX = 512
 IDEMPOTENCY_KEY_MAX = 200
-JSON_TYPE = "application/json"
-FORM_TYPE = "application/x-www-form-urlencoded"
-TURNSTILE_TIMEOUT_SECONDS = 3
-TURNSTILE_ANSWER_MAX = 4096  # Cloudflare's answer is a few hundred bytes
-# Logged when DynamoDB and SES both failed: nothing kept, the visitor asked to try again.
-CONTACT_NOT_RECEIVED = "CONTACT_NOT_RECEIVED"
 
 bp = Blueprint("contact", __name__)
+bp.before_request(secrets.load_on_first_use)
 
 
-class BadRequest(Exception):
-    """A body that cannot be read at all (400)."""
+class Unreadable(Exception):
+    """A request that cannot be read as a submission at all."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+def bad_request(message: str) -> Unreadable:
+    return Unreadable(400, "bad_request", message)
 
 
 def reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -63,7 +46,7 @@ def reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     if len(fields) != len(pairs):
         names = [name for name, _ in pairs]
         duplicated = sorted({name for name in names if names.count(name) > 1})
-        raise BadRequest(f"The field '{duplicated[0][:64]}' is given more than once.")
+        raise bad_request(f"The field '{duplicated[0][:64]}' is given more than once.")
     return fields
 
 
@@ -72,125 +55,34 @@ def parse_body(body: bytes, mimetype: str) -> dict[str, Any]:
         try:
             data = json.loads(body.decode("utf-8"), object_pairs_hook=reject_duplicate_keys)
         except UnicodeDecodeError:
-            raise BadRequest("The body is not UTF-8 text.") from None
+            raise bad_request("The body is not UTF-8 text.") from None
         except json.JSONDecodeError as error:
-            raise BadRequest(f"The body is not valid JSON ({error.msg}, at character {error.pos}).") from None
+            raise bad_request(f"The body is not valid JSON ({error.msg}, at character {error.pos}).") from None
         except (ValueError, RecursionError):
             # Nesting too deep for the parser, or an integer too long to convert.
-            raise BadRequest("The body is not a JSON object of fields.") from None
+            raise bad_request("The body is not a JSON object of fields.") from None
         if not isinstance(data, dict):
-            raise BadRequest("The body must be a JSON object of fields.")
+            raise bad_request("The body must be a JSON object of fields.")
         return data
     try:
         pairs = urllib.parse.parse_qsl(
             body.decode("ascii"), keep_blank_values=True, errors="strict", max_num_fields=MAX_FORM_FIELDS
         )
     except UnicodeError:
-        raise BadRequest("The form is not URL-encoded UTF-8 text.") from None
+        raise bad_request("The form is not URL-encoded UTF-8 text.") from None
     except ValueError:
-        raise BadRequest(f"The form has more than {MAX_FORM_FIELDS} fields.") from None
+        raise bad_request(f"The form has more than {MAX_FORM_FIELDS} fields.") from None
     return reject_duplicate_keys(pairs)
 
 
-def wants_html() -> bool:
-    """A browser's plain form post (no JavaScript) wants pages, not JSON."""
-    return (
-        request.mimetype == FORM_TYPE and request.accept_mimetypes.best_match([JSON_TYPE, "text/html"]) == "text/html"
-    )
-
-
-def page(status: int, title: str, paragraphs: list[str]) -> Response:
-    body = "".join(f"<p>{html.escape(text)}</p>" for text in paragraphs)
-    document = (
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-        f"<title>{html.escape(title)}</title></head><body><main><h1>{html.escape(title)}</h1>{body}</main></body></html>"
-    )
-    response = Response(document, status=status, mimetype="text/html")
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def failure(status: int, code: str, message: str, fields: dict[str, str] | None = None) -> Response:
-    if wants_html():
-        details = [f"{name.replace('_', ' ')}: {problem.replace('_', ' ')}" for name, problem in (fields or {}).items()]
-        return page(status, "Your message was not sent", [message, *details, "Please go back and try again."])
-    body: dict[str, Any] = {"error": code, "message": message}
-    if fields is not None:
-        body["fields"] = fields
-    response = jsonify(body)
-    response.status_code = status
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def invalid(fields: dict[str, str]) -> Response:
-    """422, naming every bad field at once."""
-    return failure(422, "validation_failed", f"Please check these fields: {', '.join(sorted(fields))}.", fields)
-
-
-def received(message_id: str, status: int = 201) -> Response:
-    settings = current_app.config
-    if request.mimetype == FORM_TYPE and settings["THANK_YOU_URL"]:
-        return redirect(settings["THANK_YOU_URL"], code=303)
-    if wants_html():
-        return page(status, "Thank you", ["Your message has been received.", settings["CRISIS_NOTICE"]])
-    # Written out rather than jsonify'd: this answer is on every message's path.
-    body = json.dumps({"id": message_id, "notice": settings["CRISIS_NOTICE"], "status": "received"})
-    response = Response(body, status, content_type=JSON_TYPE)
-    response.headers.add("Cache-Control", "no-store")
-    return response
-
-
-def turnstile_passes(token: Any) -> bool | None:
-    """True or False as Cloudflare answers; None when it could not be asked, did not answer
-    within TURNSTILE_TIMEOUT_SECONDS in all, or answered something that makes no sense."""
-    settings = current_app.config
-    data = urllib.parse.urlencode({"secret": settings["TURNSTILE_SECRET"], "response": token}).encode("ascii")
-    request = urllib.request.Request(settings["TURNSTILE_VERIFY_URL"], data=data, method="POST")
-    answers: list[Any] = []
-
-    def ask() -> None:
-        try:
-            with urllib.request.urlopen(request, timeout=TURNSTILE_TIMEOUT_SECONDS) as answer:
-                answers.append(json.loads(answer.read(TURNSTILE_ANSWER_MAX)))
-        except Exception:  # noqa: BLE001 - unreachable, refused, cut short, garbled: no verdict
-            return
-
-    # urlopen's timeout bounds each read, not the whole answer (one dripped a
-    # byte at a time never times out): the thread's join bounds the whole.
-    asking = threading.Thread(target=ask, daemon=True)
-    asking.start()
-    asking.join(TURNSTILE_TIMEOUT_SECONDS)
-    verdict = answers[0] if answers else None
-    success = verdict.get("success") if isinstance(verdict, dict) else None
-    return success if isinstance(success, bool) else None
-
-
-@bp.get("/contact")
-def form_settings() -> Response:
-    """What the website shows beside the form: the consent text (and its version) and the crisis notice."""
-    settings = current_app.config
-    return jsonify(
-        consent_text=settings["CONSENT_TEXT"],
-        consent_version=settings["CONSENT_VERSION"],
-        notice=settings["CRISIS_NOTICE"],
-        turnstile=bool(settings["TURNSTILE_SECRET"]),
-    )
-
-
-@bp.post("/contact")
-def submit() -> Response:
-    started = time.perf_counter()
-    # Each use of Flask's proxies looks the request up again: look once.
-    req = request._get_current_object()  # type: ignore[attr-defined]
-    settings = current_app.config
+def read_submission(req: Request) -> Submission:
+    """The submission a request carries, or Unreadable."""
     environ = req.environ
     if (req.content_length or 0) > MAX_BODY_BYTES:
-        return failure(413, "payload_too_large", f"The message is too large: at most {MAX_BODY_BYTES // 1024} KB.")
+        raise Unreadable(413, "payload_too_large", f"The message is too large: at most {MAX_BODY_BYTES // 1024} KB.")
     mimetype = req.mimetype
     if mimetype not in (JSON_TYPE, FORM_TYPE):
-        return failure(415, "unsupported_media_type", f"Send the form as {JSON_TYPE} or {FORM_TYPE}.")
+        raise Unreadable(415, "unsupported_media_type", f"Send the form as {JSON_TYPE} or {FORM_TYPE}.")
     idempotency_key = environ.get("HTTP_IDEMPOTENCY_KEY")
     if idempotency_key is not None and not (
         idempotency_key.strip()
@@ -198,142 +90,35 @@ def submit() -> Response:
         and idempotency_key.isascii()
         and idempotency_key.isprintable()
     ):
-        return failure(
-            400, "bad_request", f"Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_MAX} visible ASCII characters."
-        )
-    try:
-        data = parse_body(req.get_data(cache=False), mimetype)
-    except BadRequest as error:
-        return failure(400, "bad_request", str(error))
-
-    turnstile_secret = settings["TURNSTILE_SECRET"]
-    fields, errors = validate(data, frozenset({TURNSTILE_FIELD}) if turnstile_secret else frozenset())
-    if errors:
-        return invalid(errors)
-
-    now = time.time()
-    secret = settings["IP_HASH_SECRET"]
-    content_hash = keyed_hash(secret, "duplicate", fields["email"].lower(), fields["message"])
-    if idempotency_key is not None:
-        claim_key, claim_window = keyed_hash(secret, "idempotency", idempotency_key), IDEMPOTENCY_WINDOW_SECONDS
-    else:
-        claim_key, claim_window = content_hash, DUPLICATE_WINDOW_SECONDS
-    clients = aws.clients()
-    store = MessageStore(clients.dynamodb, settings["CONTACT_TABLE_NAME"])
-
-    turnstile = None
-    if turnstile_secret:
-        token = data.get(TURNSTILE_FIELD)
-        if not (isinstance(token, str) and 0 < len(token) <= TURNSTILE_TOKEN_MAX and token.isascii()):
-            return invalid({TURNSTILE_FIELD: "required"})
-        verdict = turnstile_passes(token)
-        if verdict is False:
-            # Cloudflare takes a token once: a retry of a message already stored
-            # fails the check, and must get the first message's id, not an error.
-            stored_id = store.claimed(claim_key, content_hash, now)
-            if stored_id is not None:
-                return not_recorded(Duplicate(stored_id))
-            return invalid({TURNSTILE_FIELD: "failed"})
-        # Cloudflare unreachable: take the message, marked, rather than lose a person.
-        turnstile = "passed" if verdict else "unverified"
-
-    ip_hash = keyed_hash(secret, "address", req.remote_addr or "")
-    message = {
-        "id": new_id(now),
-        "received_at": iso_time(now),
-        "name": fields["name"],
-        "email": fields["email"],
-        "phone": fields["phone"],
-        "preferred_contact": fields["preferred_contact"],
-        "message": fields["message"],
-        "consent_version": settings["CONSENT_VERSION"],
-        "ip_hash": ip_hash,
-        "user_agent": environ.get("HTTP_USER_AGENT", "")[:USER_AGENT_MAX] or None,
-        "source_page": (environ.get("HTTP_ORIGIN") or environ.get("HTTP_REFERER") or "")[:SOURCE_PAGE_MAX] or None,
-        "turnstile": turnstile,
-    }
-    spam = fields["honeypot_filled"]
-    try:
-        outcome = store.record(
-            message,
-            claim_key=claim_key,
-            claim_window=claim_window,
-            content_hash=content_hash,
-            rate_key=ip_hash,
-            rate_limit=settings["RATE_LIMIT_COUNT"],
-            rate_window=settings["RATE_LIMIT_WINDOW_SECONDS"],
-            retention_days=settings["RETENTION_DAYS"],
-            spam=spam,
-            now=now,
-        )
-    except StorageUnavailable:
-        return unstored(message, spam, started)
-
-    if not isinstance(outcome, Recorded):
-        return not_recorded(outcome)
-    if spam:
-        log.info("contact stored as spam", extra={"message_id": message["id"]})
-        return received(message["id"])
-
-    sent = delivery.deliver(message, 0, store, clients.ses, settings)
-    if settings["SEND_ACKNOWLEDGEMENT"]:
-        delivery.acknowledge(message, clients.ses, settings)
-    log.info(
-        "contact received",
-        extra={
-            "message_id": message["id"],
-            "notified": sent,
-            "duration_ms": round(1000 * (time.perf_counter() - started)),
-        },
+        raise bad_request(f"Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_MAX} visible ASCII characters.")
+    return Submission(
+        data=parse_body(req.get_data(cache=False), mimetype),
+        idempotency_key=idempotency_key,
+        client_address=req.remote_addr or "",
+        user_agent=environ.get("HTTP_USER_AGENT", "")[:USER_AGENT_MAX] or None,
+        source_page=(environ.get("HTTP_ORIGIN") or environ.get("HTTP_REFERER") or "")[:SOURCE_PAGE_MAX] or None,
     )
-    return received(message["id"])
 
 
-def not_recorded(outcome: Duplicate | RateLimited) -> Response:
-    """The answer when the transaction stored nothing: rate limited, or a duplicate."""
-    if isinstance(outcome, RateLimited):
-        log.info("contact rate limited", extra={"retry_after": outcome.retry_after})
-        response = failure(429, "rate_limited", "Too many messages from this address. Please try again later.")
-        response.headers["Retry-After"] = str(outcome.retry_after)
-        return response
-    if not outcome.same_content:
-        log.info("idempotency key reused for another message", extra={"message_id": outcome.message_id})
-        return failure(
-            409,
-            "idempotency_key_reused",
-            "This Idempotency-Key was already used for a different message: send it with a new key.",
-        )
-    log.info("contact duplicate", extra={"message_id": outcome.message_id})
-    return received(outcome.message_id)
-
-
-def unstored(message: dict[str, Any], spam: bool, started: float) -> Response:
-    """DynamoDB failed: the email carries the whole message, the only copy of it."""
-    if spam:
-        log.warning("spam not stored: storage unavailable", extra={"message_id": message["id"]})
-        return received(message["id"])
-    settings = current_app.config
-    try:
-        email = notification.notification({**message, "unstored": True}, settings, full=True)
-        notification.send(aws.clients().ses, email, settings["NOTIFY_EMAILS"], settings)
-    except notification.NotificationFailed as error:
-        # The alarm in template.yaml matches this text in the logs.
-        log.critical(
-            CONTACT_NOT_RECEIVED,
-            extra={"message_id": message["id"], "error_code": error.code},
-        )
-        response = failure(
-            503,
-            "unavailable",
-            "We could not receive your message just now. Nothing was saved: please try again in a few minutes.",
-        )
-        response.headers["Retry-After"] = "120"
-        return response
-    log.error("contact not stored; sent by email only", extra={"message_id": message["id"]})
-    if settings["SEND_ACKNOWLEDGEMENT"]:
-        delivery.acknowledge(message, aws.clients().ses, settings)
-    log.info(
-        "contact received",
-        extra={"message_id": message["id"], "duration_ms": round(1000 * (time.perf_counter() - started))},
+@bp.get("/contact")
+def form_settings() -> Response:
+    """What the website shows beside the form: the consent text (and its version) and the crisis notice."""
+    config = settings()
+    return jsonify(
+        consent_text=config.consent_text,
+        consent_version=config.consent_version,
+        notice=config.alert.crisis_notice,
+        turnstile=secrets.current().turnstile_secret is not None,
     )
-    return received(message["id"], status=202)
+
+
+@bp.post("/contact")
+def submit() -> BaseResponse:
+    # Each use of Flask's proxies looks the request up again: look once.
+    req: Request = request._get_current_object()  # type: ignore[attr-defined]
+    try:
+        submission = read_submission(req)
+    except Unreadable as problem:
+        return answers.failure(problem.status, problem.code, str(problem))
+    config = settings()
+    return answers.answer(receive(submission, config, secrets.current(), aws.clients()), config)

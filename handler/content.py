@@ -25,6 +25,8 @@ from xml.sax.saxutils import escape
 
 from flask import Blueprint, Flask, Response, abort, current_app, request
 
+from handler.config import settings
+
 # Where the compiled bodies say "the site's base URL"; replaced at run time.
 SITE_URL_TOKEN = "{{site_url}}"
 FEED_SIZE = 20
@@ -158,11 +160,9 @@ def store() -> ContentStore:
 
 def init_app(app: Flask) -> None:
     """Attach the content store for the app's settings and register the routes."""
+    config = settings(app)
     app.extensions["content_store"] = ContentStore(
-        Path(app.config["CONTENT_DIR"]),
-        app.config["SITE_URL"],
-        app.config["SITE_TITLE"],
-        cache_control=app.config["CONTENT_CACHE_CONTROL"],
+        config.content_dir, config.site_url, config.site_title, cache_control=config.cache_control
     )
     app.register_blueprint(bp)
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from flask import Flask, Response, request
 
+from handler.config import settings
 from handler.inbox import URL_PREFIX
 
 ALLOWED_METHODS = "GET, HEAD, POST, OPTIONS"
@@ -45,4 +46,4 @@ def cors_hook(allowed_origins: frozenset[str]) -> Callable[[Response], Response]
 
 
 def init_app(app: Flask) -> None:
-    app.after_request(cors_hook(frozenset(app.config["ALLOWED_ORIGINS"])))
+    app.after_request(cors_hook(frozenset(settings(app).allowed_origins)))

@@ -13,6 +13,8 @@ import time
 from typing import Any
 
 from handler import notification
+from handler.config import AlertSettings
+from handler.message import Message
 from handler.storage import MessageStore, StorageUnavailable
 
 log = logging.getLogger(__name__)
@@ -28,29 +30,27 @@ def retry_delay(attempts: int) -> int:
     return min(FIRST_RETRY_SECONDS * 2 ** (attempts - 1), LONGEST_RETRY_SECONDS)
 
 
-def deliver(
-    message: dict[str, Any], attempts_before: int, store: MessageStore, ses: Any, settings: dict[str, Any]
-) -> bool:
-    """One attempt to alert the therapist, with its outcome stored; True when sent."""
-    attempts = attempts_before + 1
+def deliver(message: Message, store: MessageStore, ses: Any, settings: AlertSettings) -> bool:
+    """One more attempt to alert the therapist, with its outcome stored; True when sent."""
+    attempts = message.notify_attempts + 1
     try:
-        notification.send(ses, notification.notification(message, settings), settings["NOTIFY_EMAILS"], settings)
+        notification.send(ses, notification.notification(message, settings), settings.notify_email, settings)
     except notification.NotificationFailed as failure:
-        if attempts >= settings["NOTIFY_MAX_ATTEMPTS"]:
+        if attempts >= settings.notify_max_attempts:
             log.error(
-                PERMANENT_FAILURE, extra={"message_id": message["id"], "attempts": attempts, "error_code": failure.code}
+                PERMANENT_FAILURE, extra={"message_id": message.id, "attempts": attempts, "error_code": failure.code}
             )
             retry_at = None
         else:
             log.warning(
                 "notification failed; will retry",
-                extra={"message_id": message["id"], "attempts": attempts, "error_code": failure.code},
+                extra={"message_id": message.id, "attempts": attempts, "error_code": failure.code},
             )
             retry_at = time.time() + retry_delay(attempts)
-        record(store.mark_attempt_failed, message["id"], attempts, failure.code, retry_at)
+        record(store.mark_attempt_failed, message.id, attempts, failure.code, retry_at)
         return False
-    record(store.mark_sent, message["id"], attempts)
-    log.info("notification sent", extra={"message_id": message["id"], "attempts": attempts})
+    record(store.mark_sent, message.id, attempts)
+    log.info("notification sent", extra={"message_id": message.id, "attempts": attempts})
     return True
 
 
@@ -63,9 +63,9 @@ def record(update: Any, message_id: str, *args: Any) -> None:
         log.error("could not record the notification outcome", extra={"message_id": message_id}, exc_info=False)
 
 
-def acknowledge(message: dict[str, Any], ses: Any, settings: dict[str, Any]) -> None:
+def acknowledge(message: Message, ses: Any, settings: AlertSettings) -> None:
     """The visitor's receipt: best effort, never retried (the therapist's alert is what matters)."""
     try:
-        notification.send(ses, notification.acknowledgement(message, settings), [message["email"]], settings)
+        notification.send(ses, notification.acknowledgement(message, settings), [message.email], settings)
     except notification.NotificationFailed as failure:
-        log.warning("acknowledgement not sent", extra={"message_id": message["id"], "error_code": failure.code})
+        log.warning("acknowledgement not sent", extra={"message_id": message.id, "error_code": failure.code})

@@ -4,31 +4,54 @@ Both come ``From`` the practice's verified SES identity; the alert's
 ``Reply-To`` is the visitor, so the therapist can simply hit reply. Never
 ``From`` the visitor: that fails DMARC and lands in spam.
 
-The standard library does the encoding (RFC 2047 words for names and the
-subject, quoted-printable bodies); the two-part MIME frame around them is
-written out here, because building it with the ``email`` package's classes
-costs several times the rest of a contact request. A header value with a line
-break is refused here too, before it is encoded (RFC 2047 folds long names
-with CRLF), although validation already refuses them, so that a name can never
-add a header.
+The ``email`` package builds each email: its MIME frame, quoted-printable
+bodies, Date and Message-ID. The headers that carry a name or the subject
+(From, To, Reply-To, Subject) are encoded here, with the standard library's
+RFC 2047 ``Header``, and handed over finished (``EncodedHeader``), because the
+package's own header classes get them wrong, as these tests show (on Python
+3.11.7):
+
+- they read a visitor's ``=?utf-8?q?...?=`` as an encoded word and decode it,
+  even writing the CR LF it decodes to, a Bcc header (test_hostile's
+  ``inject-name-encoded-word``), or show the name as another
+  (``inject-name-encoded-word-address``);
+- they refuse a valid address whose local part looks like an encoded word: a
+  500 after the message was stored (``inject-email-encoded-word``);
+- they fold a long non-ASCII name or subject into encoded words that split
+  words and drop the space between them (``uni-name-flags-and-tags``,
+  test_contact's ``test_a_long_non_ascii_name_is_folded_in_every_header``, and
+  test_contact_properties).
+
+A header value with a line break is refused here too, before it is encoded
+(RFC 2047 folds long names with CRLF), although validation already refuses
+them, so that a name can never add a header.
 """
 
 from __future__ import annotations
 
-import binascii
 import datetime as dt
-import functools
 import html
 import re
 import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
 from email.header import Header
-from email.utils import formataddr, formatdate
+from email.message import EmailMessage
+from email.policy import SMTP, Policy
+from email.utils import formataddr
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from handler.config import AlertSettings
+from handler.message import Message
 
 PREFERRED = {"email": "Email", "phone": "Phone"}
 # What fits one encoded word: "=?utf-8?b?" + base64 + "?=" in 75 characters.
 ENCODED_WORD_BYTES = 45
+# CRLF line ends, as SMTP wants. policy.SMTP alone folds quoted-printable
+# lines at 78 characters, where RFC 2045 allows 76
+# (test_the_email_on_the_wire_has_crlf_line_ends_and_short_lines).
+POLICY = SMTP.clone(max_line_length=76)
 
 
 class NotificationFailed(Exception):
@@ -84,67 +107,70 @@ def address(name: str, addr_spec: str) -> str:
     return formataddr((name, addr_spec))
 
 
-@functools.lru_cache(maxsize=8)
-def sender(name: str, addr_spec: str) -> str:
-    """The From header's value: the same on every email a function sends."""
-    return address(name, addr_spec)
+@dataclass(frozen=True)
+class EncodedHeader:
+    """A header whose value is already ASCII, encoded and folded here.
 
+    ``EmailMessage`` keeps a value whose ``name`` matches its header's as it
+    is, and writes it with its ``fold`` (``email.policy.EmailPolicy``).
+    """
 
-def body_part(boundary: str, subtype: str, text: str) -> str:
-    # Quoted-printable, not base64: mostly-ASCII text in base64 is what spam
-    # filters score as disguised. Line ends become CRLF, as SMTP wants.
-    encoded = binascii.b2a_qp(text.encode("utf-8"), istext=True).decode("ascii").replace("\n", "\r\n")
-    return (
-        f'--{boundary}\r\nContent-Type: text/{subtype}; charset="utf-8"\r\n'
-        f"Content-Transfer-Encoding: quoted-printable\r\n\r\n{encoded}\r\n"
-    )
+    name: str
+    value: str
+
+    def fold(self, *, policy: Policy) -> str:
+        return f"{self.name}: {self.value}{policy.linesep}"
 
 
 def new_email(
-    settings: dict[str, Any], to: list[str], subject: str, text: str, body_html: str, reply_to: str | None = None
+    settings: AlertSettings, to: Sequence[str], subject: str, text: str, body_html: str, reply_to: str | None = None
 ) -> bytes:
-    """A multipart/alternative message, plain text first, with CRLF line ends as SMTP wants."""
-    # From the OS's randomness, not the random module's: after a SnapStart
-    # restore every instance would share the snapshot's generator state.
-    token = secrets.token_hex(16)
-    boundary = "=_" + token  # "=_" never occurs in quoted-printable text
-    sender_email = settings["SENDER_EMAIL"]
-    headers = (
-        f"From: {sender(settings['SENDER_NAME'], sender_email)}\r\n"
-        # NOTIFY_EMAIL's addresses (checked by config), or one from address()
-        # (checked before encoding; a long name is folded after).
-        f"To: {', '.join(to)}\r\n"
-        + (f"Reply-To: {reply_to}\r\n" if reply_to else "")
-        + f"Subject: {header_text(single_line(subject))}\r\n"
-        f"Date: {formatdate(usegmt=True)}\r\n"
-        f"Message-ID: <{token}@{sender_email.rsplit('@', 1)[1]}>\r\n"
-        "MIME-Version: 1.0\r\n"
-        f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n\r\n'
-    )
-    return (
-        headers + body_part(boundary, "plain", text) + body_part(boundary, "html", body_html) + f"--{boundary}--\r\n"
-    ).encode("ascii")
+    """A multipart/alternative message, plain text first, both parts quoted-printable.
+
+    ``to`` and ``reply_to`` are NOTIFY_EMAIL's addresses (checked by config),
+    or ones from ``address()`` (checked before encoding; a long name is
+    folded after).
+    """
+    email = EmailMessage(policy=POLICY)
+    headers = {
+        "From": address(settings.sender_name, settings.sender_email),
+        "To": ", ".join(to),
+        "Reply-To": reply_to,
+        "Subject": header_text(single_line(subject)),
+    }
+    for name, value in headers.items():
+        if value is not None:
+            email[name] = EncodedHeader(name, value)
+    email["Date"] = dt.datetime.now(dt.UTC)
+    # From the OS's randomness, not the random module's (as make_msgid uses):
+    # after a SnapStart restore every instance would share the snapshot's generator state.
+    email["Message-ID"] = f"<{secrets.token_hex(16)}@{settings.sender_email.rsplit('@', 1)[1]}>"
+    # Quoted-printable, not base64: mostly-ASCII text in base64 is what spam filters score as disguised.
+    email.set_content(text, cte="quoted-printable")
+    email.add_alternative(body_html, subtype="html", cte="quoted-printable")
+    return email.as_bytes()
 
 
-def notification(message: dict[str, Any], settings: dict[str, Any], *, full: bool | None = None) -> bytes:
-    """The therapist's alert. ``full`` overrides NOTIFY_DETAIL (the fallback when storage failed)."""
-    full = settings["NOTIFY_DETAIL"] == "full" if full is None else full
-    received = local_time(message["received_at"], settings["PRACTICE_TIMEZONE"])
-    rows = [("Name", message["name"])]
+def notification(message: Message, settings: AlertSettings, *, only_copy: bool = False) -> bytes:
+    """The therapist's alert. ``only_copy``: the message could not be stored, and the
+    alert carries all of it whatever NOTIFY_DETAIL says (the fallback)."""
+    full = only_copy or settings.notify_detail == "full"
+    received = local_time(message.received_at, settings.practice_timezone)
+    rows = [("Name", message.name)]
     if full:
-        rows.append(("Email", message["email"]))
-        if message.get("phone"):
-            rows.append(("Phone", message["phone"]))
+        rows.append(("Email", message.email))
+        if message.phone:
+            rows.append(("Phone", message.phone))
     rows += [
-        ("Prefers", PREFERRED[message["preferred_contact"]]),
+        ("Prefers", PREFERRED[message.preferred_contact]),
         ("Received", received),
-        ("Message id", message["id"]),
+        ("Message id", message.id),
     ]
-    if message.get("unstored"):
+    if only_copy:
         rows.append(("Note", "This message could not be saved in the database: this email is its only copy."))
     text_lines = [f"{label}: {value}" for label, value in rows]
     if full:
-        text_lines += ["", message["message"]]
+        text_lines += ["", message.message]
     else:
         text_lines += ["", "The message is kept in the practice's records (NOTIFY_DETAIL=minimal)."]
     text_lines += ["", "Reply to this email to answer the sender."]
@@ -154,48 +180,48 @@ def notification(message: dict[str, Any], settings: dict[str, Any], *, full: boo
         for label, value in rows
     )
     body_html = (
-        f"<p style='white-space:pre-wrap'>{html.escape(message['message'])}</p>"
+        f"<p style='white-space:pre-wrap'>{html.escape(message.message)}</p>"
         if full
         else "<p>The message is kept in the practice's records.</p>"
     )
     email = new_email(
         settings,
-        settings["NOTIFY_EMAILS"],
-        f"New enquiry from {message['name']}",
+        settings.notify_email,
+        f"New enquiry from {message.name}",
         "\n".join(text_lines) + "\n",
         f"<!doctype html><html><body><table>{table}</table>{body_html}"
         "<p>Reply to this email to answer the sender.</p></body></html>",
-        reply_to=address(message["name"], message["email"]),
+        reply_to=address(message.name, message.email),
     )
     return email
 
 
-def acknowledgement(message: dict[str, Any], settings: dict[str, Any]) -> bytes:
+def acknowledgement(message: Message, settings: AlertSettings) -> bytes:
     """The visitor's receipt: never repeats their message, always carries the crisis notice."""
-    notice = settings["CRISIS_NOTICE"]
+    notice = settings.crisis_notice
     text = (
-        f"Hello {message['name']},\n\n"
+        f"Hello {message.name},\n\n"
         "Thank you for getting in touch. Your message has been received, and you will hear back soon.\n\n"
-        f"{notice}\n\nReference: {message['id']}\n"
+        f"{notice}\n\nReference: {message.id}\n"
     )
     return new_email(
         settings,
-        [address(message["name"], message["email"])],
+        [address(message.name, message.email)],
         "We received your message",
         text,
-        f"<!doctype html><html><body><p>Hello {html.escape(message['name'])},</p>"
+        f"<!doctype html><html><body><p>Hello {html.escape(message.name)},</p>"
         "<p>Thank you for getting in touch. Your message has been received, and you will hear back soon.</p>"
-        f"<p><strong>{html.escape(notice)}</strong></p><p>Reference: {html.escape(message['id'])}</p></body></html>",
+        f"<p><strong>{html.escape(notice)}</strong></p><p>Reference: {html.escape(message.id)}</p></body></html>",
     )
 
 
-def send(ses: Any, email: bytes, recipients: list[str], settings: dict[str, Any]) -> str:
+def send(ses: Any, email: bytes, recipients: Sequence[str], settings: AlertSettings) -> str:
     """Send through SES; return SES's message id, or raise NotificationFailed."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
         response = ses.send_raw_email(
-            Source=settings["SENDER_EMAIL"], Destinations=recipients, RawMessage={"Data": email}
+            Source=settings.sender_email, Destinations=list(recipients), RawMessage={"Data": email}
         )
     except ClientError as error:
         raise NotificationFailed(error.response["Error"].get("Code", "ClientError")) from error

@@ -21,6 +21,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from handler.message import Item, Message, NotifyStatus
+
 MESSAGE_SK = "MSG"
 RECENT_INDEX = "recent"
 PENDING_INDEX = "pending"
@@ -34,12 +36,6 @@ NOTIFY_LEASE_SECONDS = 120
 TRANSACTION_TRIES = 3
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CROCKFORD_PAIRS = [first + second for first in CROCKFORD for second in CROCKFORD]
-
-NOTIFY_PENDING = "pending"
-NOTIFY_RETRYING = "retrying"
-NOTIFY_SENT = "sent"
-NOTIFY_FAILED = "failed"
-NOTIFY_SPAM = "spam"  # a filled honeypot: stored, never notified
 
 
 class StorageUnavailable(Exception):
@@ -62,6 +58,40 @@ class RateLimited:
     retry_after: int
 
 
+@dataclass(frozen=True)
+class Claim:
+    """What makes a retried or raced submission the same message: its Idempotency-Key
+    (a day), or else its email and text (ten minutes), as keyed hashes."""
+
+    key: str
+    content_hash: str  # tells a key reused for another message from a retry
+    window_seconds: int
+
+    @classmethod
+    def of(cls, secret: bytes, email: str, text: str, idempotency_key: str | None) -> Claim:
+        content_hash = keyed_hash(secret, "duplicate", email.lower(), text)
+        if idempotency_key is not None:
+            return cls(keyed_hash(secret, "idempotency", idempotency_key), content_hash, IDEMPOTENCY_WINDOW_SECONDS)
+        return cls(content_hash, content_hash, DUPLICATE_WINDOW_SECONDS)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How long a new message is kept, and how many one client address may store per window."""
+
+    retention_days: int  # 0: kept until deleted
+    rate_limit_count: int
+    rate_limit_window_seconds: int
+
+
+@dataclass(frozen=True)
+class Due:
+    """A message whose alert is due, as the pending index lists it."""
+
+    message_id: str
+    pending_sk: str  # its due time when seen: leasing it checks that no one has moved it since
+
+
 def new_id(now: float | None = None) -> str:
     """A ULID: 48 bits of milliseconds then 80 random bits, in Crockford base 32, so ids sort by time."""
     millis = int((time.time() if now is None else now) * 1000)
@@ -80,36 +110,13 @@ def keyed_hash(secret: bytes, *parts: str) -> str:
     return hmac.digest(secret, "\x1f".join(parts).encode("utf-8"), "sha256").hex()
 
 
-def to_attribute(value: Any) -> dict[str, Any]:
-    if isinstance(value, bool):
-        return {"BOOL": value}
-    if isinstance(value, int):
-        return {"N": str(value)}
-    return {"S": str(value)}
-
-
-def from_attribute(attribute: dict[str, Any]) -> Any:
-    kind, value = next(iter(attribute.items()))
-    if kind == "N":
-        return int(value)
-    return value
-
-
-def to_item(fields: dict[str, Any]) -> dict[str, Any]:
-    return {name: to_attribute(value) for name, value in fields.items() if value is not None}
-
-
-def from_item(item: dict[str, Any]) -> dict[str, Any]:
-    return {name: from_attribute(attribute) for name, attribute in item.items()}
-
-
-def message_key(message_id: str) -> dict[str, Any]:
+def message_key(message_id: str) -> Item:
     return {"pk": {"S": f"MSG#{message_id}"}, "sk": {"S": MESSAGE_SK}}
 
 
-def claim_item_key(claim: str) -> dict[str, Any]:
-    """The key of the item that claims ``claim`` (a keyed hash) for one message."""
-    return {"pk": {"S": f"CLAIM#{claim}"}, "sk": {"S": "CLAIM"}}
+def claim_item_key(claim: Claim) -> Item:
+    """The key of the item that claims ``claim`` for one message."""
+    return {"pk": {"S": f"CLAIM#{claim.key}"}, "sk": {"S": "CLAIM"}}
 
 
 def pending_sort_key(due_at: float, message_id: str) -> str:
@@ -123,18 +130,14 @@ class MessageStore:
         self.client = client
         self.table_name = table_name
 
-    def message_item(self, message: dict[str, Any], now: float, retention_days: int, spam: bool) -> dict[str, Any]:
-        message_id = message["id"]
-        item = to_item(message)
-        item["pk"] = {"S": f"MSG#{message_id}"}
-        item["sk"] = {"S": MESSAGE_SK}
+    def message_item(self, message: Message, now: float, retention_days: int) -> Item:
+        message_id = message.id
+        item = message.to_item() | message_key(message_id)
         item["recent_pk"] = {"S": RECENT_PARTITION}
-        item["recent_sk"] = {"S": f"{message['received_at']}#{message_id}"}
-        item["notify_status"] = {"S": NOTIFY_SPAM if spam else NOTIFY_PENDING}
-        item["notify_attempts"] = {"N": "0"}
+        item["recent_sk"] = {"S": f"{message.received_at}#{message_id}"}
         if retention_days:
             item["expires_at"] = {"N": str(int(now) + retention_days * 86400)}
-        if not spam:
+        if not message.spam:
             # In the pending index until notified: if this function dies before
             # it sends, the retry function finds the message once the lease ends.
             item["pending_pk"] = {"S": PENDING_PARTITION}
@@ -142,30 +145,20 @@ class MessageStore:
         return item
 
     def record(
-        self,
-        message: dict[str, Any],
-        *,
-        claim_key: str,
-        claim_window: int,
-        content_hash: str,
-        rate_key: str,
-        rate_limit: int,
-        rate_window: int,
-        retention_days: int,
-        spam: bool = False,
-        now: float | None = None,
+        self, message: Message, claim: Claim, limits: Limits, now: float | None = None
     ) -> Recorded | Duplicate | RateLimited:
-        """Store a new message with its claim and rate count, in one transaction."""
+        """Store a new message with its claim and its client address's rate count, in one transaction."""
         from botocore.exceptions import BotoCoreError, ClientError
 
         now = time.time() if now is None else now
+        rate_window = limits.rate_limit_window_seconds
         window_start = int(now // rate_window) * rate_window
         window_end = window_start + rate_window
         items = [
             {
                 "Put": {
                     "TableName": self.table_name,
-                    "Item": self.message_item(message, now, retention_days, spam),
+                    "Item": self.message_item(message, now, limits.retention_days),
                     "ConditionExpression": "attribute_not_exists(pk)",
                 }
             },
@@ -173,10 +166,10 @@ class MessageStore:
                 "Put": {
                     "TableName": self.table_name,
                     "Item": {
-                        **claim_item_key(claim_key),
-                        "message_id": {"S": message["id"]},
-                        "content_hash": {"S": content_hash},
-                        "expires_at": {"N": str(int(now) + claim_window)},
+                        **claim_item_key(claim),
+                        "message_id": {"S": message.id},
+                        "content_hash": {"S": claim.content_hash},
+                        "expires_at": {"N": str(int(now) + claim.window_seconds)},
                     },
                     "ConditionExpression": "attribute_not_exists(pk) OR expires_at < :now",
                     "ExpressionAttributeValues": {":now": {"N": str(int(now))}},
@@ -186,12 +179,12 @@ class MessageStore:
             {
                 "Update": {
                     "TableName": self.table_name,
-                    "Key": {"pk": {"S": f"RATE#{rate_key}#{window_start}"}, "sk": {"S": "RATE"}},
+                    "Key": {"pk": {"S": f"RATE#{message.ip_hash}#{window_start}"}, "sk": {"S": "RATE"}},
                     "UpdateExpression": "ADD hits :one SET expires_at = :expires",
                     "ConditionExpression": "attribute_not_exists(hits) OR hits < :limit",
                     "ExpressionAttributeValues": {
                         ":one": {"N": "1"},
-                        ":limit": {"N": str(rate_limit)},
+                        ":limit": {"N": str(limits.rate_limit_count)},
                         ":expires": {"N": str(window_end + 60)},
                     },
                 }
@@ -201,8 +194,8 @@ class MessageStore:
             try:
                 # The token makes botocore's own retry of a committed transaction
                 # (its answer lost to a timeout) succeed again instead of failing.
-                self.client.transact_write_items(TransactItems=items, ClientRequestToken=message["id"])
-                return Recorded(message["id"])
+                self.client.transact_write_items(TransactItems=items, ClientRequestToken=message.id)
+                return Recorded(message.id)
             except ClientError as error:
                 if error.response["Error"]["Code"] != "TransactionCanceledException":
                     raise StorageUnavailable("transact_write_items failed") from error
@@ -210,11 +203,11 @@ class MessageStore:
                 reasons += ["None"] * (3 - len(reasons))
                 if reasons[1] == "ConditionalCheckFailed":
                     old = error.response["CancellationReasons"][1].get("Item") or {}
-                    if old.get("message_id", {}).get("S") == message["id"]:
+                    if old.get("message_id", {}).get("S") == message.id:
                         # Our own claim: an earlier try of this very transaction committed.
-                        return Recorded(message["id"])
+                        return Recorded(message.id)
                     if "message_id" in old:
-                        same = old.get("content_hash", {}).get("S") == content_hash
+                        same = old.get("content_hash", {}).get("S") == claim.content_hash
                         return Duplicate(old["message_id"]["S"], same_content=same)
                 if reasons[2] == "ConditionalCheckFailed":
                     return RateLimited(retry_after=max(1, int(window_end - now)))
@@ -227,8 +220,8 @@ class MessageStore:
                 raise StorageUnavailable("transact_write_items failed") from error
         raise StorageUnavailable("transaction kept conflicting")
 
-    def claimed(self, claim_key: str, content_hash: str, now: float) -> str | None:
-        """The id of the message holding a live claim on ``claim_key`` with this content, if any.
+    def claimed(self, claim: Claim, now: float) -> str | None:
+        """The id of the message holding ``claim`` (live, with the same content), if any.
 
         None also when DynamoDB cannot say: the caller then answers as if unclaimed.
         """
@@ -237,14 +230,15 @@ class MessageStore:
         try:
             item = self.client.get_item(
                 TableName=self.table_name,
-                Key=claim_item_key(claim_key),
+                Key=claim_item_key(claim),
                 ConsistentRead=True,
             ).get("Item")
         except (BotoCoreError, ClientError):
             return None
-        if not item or int(item["expires_at"]["N"]) < now or item["content_hash"]["S"] != content_hash:
+        if not item or int(item["expires_at"]["N"]) < now or item["content_hash"]["S"] != claim.content_hash:
             return None
-        return item["message_id"]["S"]
+        message_id: str = item["message_id"]["S"]
+        return message_id
 
     def mark_sent(self, message_id: str, attempts: int, now: float | None = None) -> None:
         """The notification went out: the message leaves the pending index."""
@@ -253,7 +247,7 @@ class MessageStore:
             "SET notify_status = :sent, notify_attempts = :attempts, notified_at = :at "
             "REMOVE pending_pk, pending_sk, last_error",
             {
-                ":sent": {"S": NOTIFY_SENT},
+                ":sent": {"S": NotifyStatus.SENT},
                 ":attempts": {"N": str(attempts)},
                 ":at": {"S": iso_time(time.time() if now is None else now)},
             },
@@ -267,7 +261,7 @@ class MessageStore:
                 message_id,
                 "SET notify_status = :failed, notify_attempts = :attempts, last_error = :error "
                 "REMOVE pending_pk, pending_sk",
-                {**values, ":failed": {"S": NOTIFY_FAILED}},
+                {**values, ":failed": {"S": NotifyStatus.FAILED}},
             )
         else:
             self._update(
@@ -276,7 +270,7 @@ class MessageStore:
                 "pending_pk = :pending, pending_sk = :due",
                 {
                     **values,
-                    ":retrying": {"S": NOTIFY_RETRYING},
+                    ":retrying": {"S": NotifyStatus.RETRYING},
                     ":pending": {"S": PENDING_PARTITION},
                     ":due": {"S": pending_sort_key(retry_at, message_id)},
                 },
@@ -297,8 +291,8 @@ class MessageStore:
         except (BotoCoreError, ClientError) as error:
             raise StorageUnavailable("update_item failed") from error
 
-    def due(self, now: float, limit: int = 25) -> list[dict[str, Any]]:
-        """Messages whose notification is due by ``now``, oldest due first (keys only)."""
+    def due(self, now: float, limit: int = 25) -> list[Due]:
+        """Messages whose notification is due by ``now``, oldest due first."""
         response = self.client.query(
             TableName=self.table_name,
             IndexName=PENDING_INDEX,
@@ -306,10 +300,15 @@ class MessageStore:
             ExpressionAttributeValues={":pending": {"S": PENDING_PARTITION}, ":now": {"S": iso_time(now) + "~"}},
             Limit=limit,
         )
-        return [from_item(item) for item in response.get("Items", [])]
+        return [
+            Due(item["pk"]["S"].removeprefix("MSG#"), item["pending_sk"]["S"]) for item in response.get("Items", [])
+        ]
 
-    def lease(self, message_id: str, seen_due: str, now: float) -> dict[str, Any] | None:
-        """Take a due message for one notification attempt; None if another run took it first."""
+    def lease(self, due: Due, now: float) -> Item | None:
+        """Take a due message for one notification attempt: its item as stored (the caller reads
+        it with ``Message.from_item``, where an item edited by hand can fail); None if another
+        run took it first."""
+        message_id = due.message_id
         from botocore.exceptions import ClientError
 
         try:
@@ -319,7 +318,7 @@ class MessageStore:
                 UpdateExpression="SET pending_sk = :leased",
                 ConditionExpression="pending_sk = :seen",
                 ExpressionAttributeValues={
-                    ":seen": {"S": seen_due},
+                    ":seen": {"S": due.pending_sk},
                     ":leased": {"S": pending_sort_key(now + NOTIFY_LEASE_SECONDS, message_id)},
                 },
                 ReturnValues="ALL_NEW",
@@ -328,8 +327,9 @@ class MessageStore:
             if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 return None
             raise
-        return from_item(response["Attributes"])
+        attributes: Item = response["Attributes"]
+        return attributes
 
-    def get(self, message_id: str) -> dict[str, Any] | None:
+    def get(self, message_id: str) -> Message | None:
         response = self.client.get_item(TableName=self.table_name, Key=message_key(message_id), ConsistentRead=True)
-        return from_item(response["Item"]) if "Item" in response else None
+        return Message.from_item(response["Item"]) if "Item" in response else None

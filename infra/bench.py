@@ -164,6 +164,7 @@ def contact_rows(lambda_handler: Callable[..., Any], minimal_handler: Callable[.
 
     from handler.main import app
     from infra.aws_template import create_contact_table
+    from infra.local_stack import put_secret
 
     message = {
         "name": "Alex Example",
@@ -204,6 +205,8 @@ def contact_rows(lambda_handler: Callable[..., Any], minimal_handler: Callable[.
 
     with mock_aws():
         create_contact_table(boto3.client("dynamodb", region_name="us-east-1"), os.environ["CONTACT_TABLE_NAME"])
+        secretsmanager = boto3.client("secretsmanager", region_name="us-east-1")
+        put_secret(secretsmanager, os.environ["IP_HASH_SECRET_ARN"], "bench-only-secret-0123456789")
         boto3.client("ses", region_name="us-east-1").verify_email_identity(EmailAddress=os.environ["SENDER_EMAIL"])
         timed(clients.dynamodb, "transact_write_items")
         timed(clients.dynamodb, "update_item")
@@ -361,8 +364,8 @@ def run() -> list[Row]:
             "CONTACT_TABLE_NAME": "contact-messages",
             "SENDER_EMAIL": "website@practice.example",
             "NOTIFY_EMAIL": "therapist@practice.example",
-            "IP_HASH_SECRET": "bench-only-secret-0123456789",
-            "INBOX_SECRET": "bench-only-inbox-key-0123456789abcdef",
+            # Read from moto's Secrets Manager with the first contact message (contact_rows).
+            "IP_HASH_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:bench/ip-hash-secret-BeNcH1",
             "AWS_DEFAULT_REGION": "us-east-1",
             "AWS_ACCESS_KEY_ID": "bench",
             "AWS_SECRET_ACCESS_KEY": "bench",

@@ -28,26 +28,15 @@ from collections.abc import Iterator
 from typing import Any
 
 from handler import notification
-from handler.config import ConfigError, alert_settings
-from handler.storage import (
-    NOTIFY_FAILED,
-    NOTIFY_PENDING,
-    NOTIFY_RETRYING,
-    NOTIFY_SENT,
-    NOTIFY_SPAM,
-    RECENT_INDEX,
-    RECENT_PARTITION,
-    MessageStore,
-    from_item,
-    message_key,
-)
+from handler.config import AlertSettings, ConfigError, alert_settings
+from handler.message import FIELD_NAMES, Message, NotifyStatus
+from handler.storage import RECENT_INDEX, RECENT_PARTITION, MessageStore, message_key
 from handler.validation import check_email
 
-STATUSES = (NOTIFY_PENDING, NOTIFY_RETRYING, NOTIFY_SENT, NOTIFY_FAILED, NOTIFY_SPAM)
-FIELDS = (
-    "id", "received_at", "notify_status", "notify_attempts", "name", "email", "phone",
-    "preferred_contact", "message", "consent_version", "source_page", "user_agent", "turnstile",
-)  # fmt: skip
+STATUSES = tuple(status.value for status in NotifyStatus)
+# What show and export give: every field but the keyed hash of the client
+# address (of no use to a person) and the alert's bookkeeping.
+FIELDS = tuple(name for name in FIELD_NAMES if name not in ("ip_hash", "notified_at", "last_error"))
 LOCAL_ENDPOINT = "http://127.0.0.1:3001"
 LOCAL_TABLE = "contact-messages"
 
@@ -124,9 +113,7 @@ def connect(args: argparse.Namespace) -> tuple[Any, Any, str]:
     return session.client("dynamodb", endpoint_url=endpoint), session.client("ses", endpoint_url=endpoint), table
 
 
-def messages(
-    dynamodb: Any, table: str, since: str | None = None, status: str | None = None
-) -> Iterator[dict[str, Any]]:
+def messages(dynamodb: Any, table: str, since: str | None = None, status: str | None = None) -> Iterator[Message]:
     """Messages newest first, from the ``recent`` index, every page."""
     query: dict[str, Any] = {
         "TableName": table,
@@ -143,7 +130,7 @@ def messages(
     while True:
         page = dynamodb.query(**query)
         for item in page.get("Items", []):
-            yield from_item(item)
+            yield Message.from_item(item)
         if "LastEvaluatedKey" not in page:
             return
         query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
@@ -154,15 +141,16 @@ def one_line(text: Any, width: int) -> str:
     return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
-def table_text(rows: list[dict[str, Any]]) -> str:
+def table_text(rows: list[Message]) -> str:
     columns = [("id", 26), ("received_at", 24), ("notify_status", 13), ("name", 24), ("email", 30), ("message", 40)]
     lines = ["  ".join(name.ljust(width) for name, width in columns)]
     for row in rows:
-        lines.append("  ".join(one_line(row.get(name), width).ljust(width) for name, width in columns))
+        record = row.record()
+        lines.append("  ".join(one_line(record[name], width).ljust(width) for name, width in columns))
     return "\n".join(line.rstrip() for line in lines)
 
 
-def get_message(dynamodb: Any, table: str, message_id: str) -> dict[str, Any]:
+def get_message(dynamodb: Any, table: str, message_id: str) -> Message:
     message = MessageStore(dynamodb, table).get(message_id)
     if message is None:
         raise AdminError(f"no message has the id {message_id}")
@@ -184,7 +172,7 @@ def spreadsheet_safe(value: Any) -> Any:
     return value
 
 
-def notify_settings() -> dict[str, Any]:
+def notify_settings() -> AlertSettings:
     """What an alert needs, read from the same variables, by the same rules, as the function."""
     try:
         return alert_settings(os.environ)
@@ -203,12 +191,16 @@ def run(args: argparse.Namespace, out: io.TextIOBase) -> None:
         print(table_text(rows) if rows else "no messages", file=out)
     elif args.command == "show":
         message = get_message(dynamodb, table, args.id)
+        record = message.record()
         for name in FIELDS:
-            if message.get(name) is not None and name != "message":
-                print(f"{name}: {message[name]}", file=out)
-        print(f"\n{message.get('message', '')}", file=out)
+            if record[name] is not None and name != "message":
+                print(f"{name}: {record[name]}", file=out)
+        print(f"\n{message.message}", file=out)
     elif args.command == "export":
-        rows = [{name: row.get(name) for name in FIELDS} for row in messages(dynamodb, table, args.since)]
+        rows = [
+            {name: value for name, value in row.record().items() if name in FIELDS}
+            for row in messages(dynamodb, table, args.since)
+        ]
         with (
             open(args.output, "w", encoding="utf-8", newline="") if args.output else contextlib.nullcontext(out)
         ) as target:
@@ -224,11 +216,7 @@ def run(args: argparse.Namespace, out: io.TextIOBase) -> None:
     elif args.command == "delete":
         # As the function stored it: normalised, an IDN domain as punycode.
         wanted = (check_email(args.email)[0] or args.email).lower() if args.email else None
-        ids = (
-            [args.id]
-            if args.id
-            else [row["id"] for row in messages(dynamodb, table) if str(row.get("email", "")).lower() == wanted]
-        )
+        ids = [args.id] if args.id else [row.id for row in messages(dynamodb, table) if row.email.lower() == wanted]
         if args.id:
             get_message(dynamodb, table, args.id)
         if not ids:
@@ -244,17 +232,17 @@ def run(args: argparse.Namespace, out: io.TextIOBase) -> None:
         message = get_message(dynamodb, table, args.id)
         settings = notify_settings()
         try:
-            notification.send(ses, notification.notification(message, settings), settings["NOTIFY_EMAILS"], settings)
+            notification.send(ses, notification.notification(message, settings), settings.notify_email, settings)
         except notification.NotificationFailed as error:
             raise AdminError(f"SES did not send it: {error.code}") from None
-        MessageStore(dynamodb, table).mark_sent(args.id, int(message.get("notify_attempts", 0)) + 1)
+        MessageStore(dynamodb, table).mark_sent(args.id, message.notify_attempts + 1)
         print(f"sent the alert for {args.id} again", file=out)
     elif args.command == "stats":
         per_day: collections.Counter[str] = collections.Counter()
         per_status: collections.Counter[str] = collections.Counter()
         for row in messages(dynamodb, table):
-            per_day[row["received_at"][:10]] += 1
-            per_status[row.get("notify_status", "?")] += 1
+            per_day[row.received_at[:10]] += 1
+            per_status[row.notify_status] += 1
         print("per day:", file=out)
         for day in sorted(per_day):
             print(f"  {day}  {per_day[day]}", file=out)

@@ -50,9 +50,12 @@ MESSAGE_ATTRIBUTES = {
     "notify_status", "notify_attempts", "notified_at", "last_error", "expires_at",
 }  # fmt: skip
 NOTIFY_STATUSES = {"pending", "sent", "retrying", "failed", "spam"}
-# docs/api.md: control characters (line breaks included) are refused in the one-line
-# fields; lone surrogates are not text at all. The message keeps tab and LF.
-ONE_LINE_FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+# docs/api.md: control characters (line breaks included) and the invisible
+# controls of text direction are refused in the one-line fields; lone surrogates
+# are not text at all. The message keeps tab and LF.
+ONE_LINE_FORBIDDEN = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
 MESSAGE_FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 PHONE = re.compile(r"[0-9 +().\-]+")
 ULID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")

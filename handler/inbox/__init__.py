@@ -12,6 +12,7 @@ import os
 
 from flask import Flask, Response, request
 
+from handler import config
 from handler.inbox.settings import InboxSettings, load_inbox_settings
 from handler.inbox.tokens import URL_PREFIX
 
@@ -39,9 +40,10 @@ def secure_answer(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    settings = load_inbox_settings(os.environ, notify_emails=app.config["NOTIFY_EMAILS"])
-    app.extensions["inbox"] = settings
-    if not settings.enabled:
+    """After ``secrets.init_app``: the inbox's key is derived from a secret (handler/inbox/auth.py)."""
+    inbox = load_inbox_settings(os.environ, notify_emails=config.settings(app).alert.notify_email)
+    app.extensions["inbox"] = inbox
+    if not inbox.enabled:
         return
     from handler.inbox.views import bp
 

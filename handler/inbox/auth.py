@@ -10,6 +10,7 @@ The tokens themselves are made and checked in handler/inbox/tokens.py.
 from __future__ import annotations
 
 import functools
+import hmac
 import logging
 import time
 from collections.abc import Callable
@@ -19,7 +20,8 @@ from typing import Any
 from flask import g, redirect, request, url_for
 from werkzeug.wrappers import Response
 
-from handler.inbox import settings
+from handler import secrets
+from handler.inbox.settings import current as inbox_settings
 from handler.inbox.store import Session, current_store, digest
 from handler.inbox.tokens import (
     URL_PREFIX,
@@ -36,6 +38,7 @@ log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "inbox_session"
 FORM_COOKIE = "inbox_form"  # the nonce the sign-in forms' CSRF token is bound to
+KEY_LABEL = b"inbox signing key"
 
 
 class FormRefused(Exception):
@@ -46,6 +49,14 @@ class FormRefused(Exception):
 class SignedIn:
     session_id: str
     session: Session
+
+
+def inbox_key() -> bytes:
+    """The inbox's key, derived from the IP-hash secret for this one use (read from Secrets Manager
+    with the first request that needs it, or at start-up): the inbox needs no secret of its own,
+    nor room in the function's environment, which is full. Rotating that secret signs everyone out."""
+    secrets.load_on_first_use()
+    return hmac.digest(secrets.current().ip_hash_secret, KEY_LABEL, "sha256")
 
 
 # Cookies: __Host- (Secure, Path=/, no Domain: no other host can set or read
@@ -78,7 +89,7 @@ def form_nonce() -> tuple[str, bool]:
 
 
 def sign_in_form_token(nonce: str) -> str:
-    return form_token(settings.current().secret, nonce)
+    return form_token(inbox_key(), nonce)
 
 
 def check_sign_in_form() -> None:
@@ -96,13 +107,12 @@ def signed_in() -> SignedIn | None:
     cookie = request.cookies.get(cookie_name(SESSION_COOKIE))
     if cookie is None:
         return None
-    inbox = settings.current()
-    session_id = session_id_from(inbox.secret, cookie)
+    session_id = session_id_from(inbox_key(), cookie)
     if session_id is None:
         log.info("inbox session refused", extra={"reason": "signature"})
         return None
     session = current_store().session(session_id, time.time())
-    if session is None or session.email.lower() not in inbox.emails:
+    if session is None or session.email.lower() not in inbox_settings().emails:
         log.info("inbox session refused", extra={"reason": "ended", "session": digest(session_id)[:12]})
         return None
     return SignedIn(session_id, session)
@@ -139,10 +149,10 @@ def login_required(view: Callable[..., Response]) -> Callable[..., Response]:
 
 def start_session(response: Response, email: str, now: float) -> None:
     """Store a new session for ``email`` and give ``response`` its cookie."""
-    session_id, inbox = new_token(), settings.current()
+    session_id, inbox = new_token(), inbox_settings()
     current_store().add_session(session_id, Session(email, new_token(), int(now) + inbox.session_seconds))
     log.info("inbox signed in", extra={"session": digest(session_id)[:12]})
-    set_cookie(response, SESSION_COOKIE, signed_session_id(inbox.secret, session_id), max_age=inbox.session_seconds)
+    set_cookie(response, SESSION_COOKIE, signed_session_id(inbox_key(), session_id), max_age=inbox.session_seconds)
     forget_cookie(response, FORM_COOKIE)
 
 

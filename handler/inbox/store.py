@@ -17,9 +17,8 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app
-
 from handler import aws
+from handler.config import settings
 
 
 class InboxUnavailable(Exception):
@@ -152,4 +151,4 @@ class InboxStore:
 
 def current_store() -> InboxStore:
     """The running app's contact table, through its DynamoDB client."""
-    return InboxStore(aws.clients().dynamodb, current_app.config["CONTACT_TABLE_NAME"])
+    return InboxStore(aws.clients().dynamodb, settings().contact_table_name)

@@ -13,23 +13,24 @@ import logging
 import time
 from typing import Any
 
-from flask import Blueprint, current_app, g, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, g, make_response, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from handler import aws, notification
-from handler.config import PLAIN_ADDRESS
-from handler.inbox import settings
+from handler.config import PLAIN_ADDRESS, settings
 from handler.inbox.auth import (
     FORM_COOKIE,
     FormRefused,
     check_sign_in_form,
     end_session,
     form_nonce,
+    inbox_key,
     login_required,
     set_cookie,
     sign_in_form_token,
     start_session,
 )
+from handler.inbox.settings import current as inbox_settings
 from handler.inbox.store import Expired, InboxUnavailable, SignInLink, count_hit, current_store
 from handler.inbox.tokens import URL_PREFIX, network_of, new_token, safe_next, well_formed
 from handler.storage import keyed_hash
@@ -117,7 +118,7 @@ def request_link() -> Response:
         response = refused(429, "Too many sign-in requests", f"Please wait {minutes} minutes, then try again.")
         response.headers["Retry-After"] = str(wait)
         return response
-    listed = settings.current().emails.get(address.lower())
+    listed = inbox_settings().emails.get(address.lower())
     if listed is None:
         log.info("inbox sign-in requested", extra={"listed": False})
     else:
@@ -127,7 +128,7 @@ def request_link() -> Response:
 
 def seconds_to_wait(address: str) -> int | None:
     """Count this request against its client's network, then its address; the wait if over a limit."""
-    secret, store, now = settings.current().secret, current_store(), time.time()
+    secret, store, now = inbox_key(), current_store(), time.time()
     limits = [
         (keyed_hash(secret, "inbox-network", network_of(request.remote_addr or "")), NETWORK_LIMIT),
         (keyed_hash(secret, "inbox-address", address.lower()), ADDRESS_LIMIT),
@@ -139,17 +140,13 @@ def seconds_to_wait(address: str) -> int | None:
     return None
 
 
-def link_base() -> str:
-    """INBOX_URL; by default the URL this request came to: API Gateway routes by the Host
-    header, so a request reaches this function only through the API's own domains."""
-    return settings.current().url or request.host_url.rstrip("/")
-
-
 def send_link(address: str, next_path: str) -> None:
     """Store a new sign-in link for ``address`` and email it (the email holds nothing else)."""
     token = new_token()
     current_store().add_link(token, SignInLink(address, next_path, int(time.time()) + LINK_MINUTES * 60))
-    link = link_base() + url_for(".confirm", token=token)
+    # The URL this request came to: API Gateway routes by the Host header, so a request
+    # reaches the function only through the API's own domains (locally: the stack's).
+    link = url_for(".confirm", token=token, _external=True)
     text = (
         "Someone, probably you, asked to sign in to the practice's inbox.\n\n"
         f"Open this link to sign in. It works once, within {LINK_MINUTES} minutes:\n{link}\n\n"
@@ -160,10 +157,10 @@ def send_link(address: str, next_path: str) -> None:
         f'<p><a href="{html.escape(link)}">Sign in</a> (the link works once, within {LINK_MINUTES} minutes).</p>'
         "<p>If you did not ask, ignore this email: nobody can sign in without the link.</p></body></html>"
     )
-    config = current_app.config
-    email = notification.new_email(config, [address], SUBJECT, text, body_html)
+    alert = settings().alert
+    email = notification.new_email(alert, [address], SUBJECT, text, body_html)
     try:
-        notification.send(aws.clients().ses, email, [address], config)
+        notification.send(aws.clients().ses, email, [address], alert)
     except notification.NotificationFailed as failure:
         # The answer stays the same: a different one would tell who may sign in.
         log.error("inbox sign-in link not sent", extra={"error_code": failure.code})
@@ -190,7 +187,7 @@ def sign_in(token: str) -> Response:
         return link_refused(None)
     now = time.time()
     link = current_store().take_link(token, now)
-    if not isinstance(link, SignInLink) or link.email.lower() not in settings.current().emails:
+    if not isinstance(link, SignInLink) or link.email.lower() not in inbox_settings().emails:
         return link_refused(link)
     response = redirect(safe_next(link.next_path), 303)
     start_session(response, link.email, now)

@@ -1,0 +1,80 @@
+"""A contact message: what a visitor sent, what the function adds, and how its alert stands.
+
+One type for the function, the retry function and ``contact-admin``, with its
+conversion to and from a DynamoDB item (low-level attribute values). Each
+field is stored as the attribute of the same name; a field that is None is
+not stored. State (such as ``notify_status``) is a field like any other, so a
+new kind of state is one more field with a default. Where an item lives (its
+keys, indexes and expiry) is ``storage``'s business, not the message's.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+Item = dict[str, dict[str, Any]]  # a DynamoDB item, as the low-level client reads and writes it
+
+
+class NotifyStatus(StrEnum):
+    """Where the therapist's alert stands."""
+
+    PENDING = "pending"  # not sent yet (the request that stored it is sending it)
+    RETRYING = "retrying"  # an attempt failed: the retry function will try again
+    SENT = "sent"
+    FAILED = "failed"  # every attempt failed: given up, and an error logged
+    SPAM = "spam"  # a filled honeypot: stored, never alerted
+
+
+# Fields in the order contact-admin shows them.
+@dataclass(frozen=True, kw_only=True)
+class Message:
+    id: str  # a ULID: sorts by time
+    received_at: str  # UTC, ISO 8601, to the millisecond
+    notify_status: NotifyStatus = NotifyStatus.PENDING
+    notify_attempts: int = 0
+    name: str
+    email: str
+    phone: str | None = None
+    preferred_contact: str  # "email" or "phone"
+    message: str
+    consent_version: str
+    source_page: str | None = None
+    user_agent: str | None = None
+    turnstile: str | None = None  # "passed" or "unverified" when the check is on
+    ip_hash: str  # a keyed hash of the client address, never the address
+    notified_at: str | None = None
+    last_error: str | None = None  # the error code of the last failed attempt
+
+    @property
+    def spam(self) -> bool:
+        return self.notify_status is NotifyStatus.SPAM
+
+    def record(self) -> dict[str, str | int | None]:
+        """Every field by name, None included, in order."""
+        return {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
+
+    def to_item(self) -> Item:
+        return {name: to_attribute(value) for name, value in self.record().items() if value is not None}
+
+    @classmethod
+    def from_item(cls, item: Item) -> Message:
+        """The message an item holds; attributes that are not fields (keys, expiry) are left out."""
+        values = {name: from_attribute(item[name]) for name in FIELD_NAMES if name in item}
+        if "notify_status" in values:
+            values["notify_status"] = NotifyStatus(values["notify_status"])
+        return cls(**values)
+
+
+FIELD_NAMES = tuple(field.name for field in dataclasses.fields(Message))
+
+
+def to_attribute(value: str | int) -> dict[str, str]:
+    return {"N": str(value)} if isinstance(value, int) else {"S": str(value)}
+
+
+def from_attribute(attribute: dict[str, Any]) -> Any:
+    (kind, value), *_ = attribute.items()
+    return int(value) if kind == "N" else value

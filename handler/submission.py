@@ -1,0 +1,183 @@
+"""What happens to one contact submission, decided here, knowing nothing of HTTP or Flask.
+
+Order of events for a valid message: one DynamoDB transaction stores it with
+its duplicate claim and rate-limit count, SES alerts the therapist, and one
+update records that. If SES fails the visitor still gets 201 and the retry
+function takes over; if DynamoDB fails the whole message goes by email and the
+visitor gets 202; only if both fail does the visitor get 503, asking them to
+try again. A filled honeypot is stored as spam (so that a person whose browser
+filled it by mistake is not lost) and answered like a success, unnotified.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from handler import delivery, notification, turnstile
+from handler.aws import AwsClients
+from handler.config import Settings
+from handler.message import Message, NotifyStatus
+from handler.secrets import Secrets
+from handler.storage import (
+    Claim,
+    Duplicate,
+    Limits,
+    MessageStore,
+    RateLimited,
+    Recorded,
+    StorageUnavailable,
+    iso_time,
+    keyed_hash,
+    new_id,
+)
+from handler.validation import TURNSTILE_FIELD, validate
+
+log = logging.getLogger(__name__)
+
+# Logged when DynamoDB and SES both failed: nothing kept, the visitor asked to try again.
+CONTACT_NOT_RECEIVED = "CONTACT_NOT_RECEIVED"
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A contact form as it arrived: its fields, read but not yet checked, and what the request says beside them."""
+
+    data: dict[str, Any]
+    idempotency_key: str | None
+    client_address: str
+    user_agent: str | None
+    source_page: str | None
+
+
+@dataclass(frozen=True)
+class Received:
+    message_id: str
+    stored: bool = True  # False: DynamoDB failed, and the alert email is the message's only copy
+
+
+@dataclass(frozen=True)
+class Invalid:
+    fields: dict[str, str]  # the code of what is wrong, by field
+
+
+@dataclass(frozen=True)
+class KeyReused:
+    """The Idempotency-Key was already used for another message."""
+
+
+@dataclass(frozen=True)
+class NotReceived:
+    """DynamoDB and SES both failed: nothing was kept."""
+
+
+Outcome = Received | Invalid | RateLimited | KeyReused | NotReceived
+
+
+def receive(submission: Submission, settings: Settings, keys: Secrets, aws: AwsClients) -> Outcome:
+    """Check, store and alert; the outcome says what to answer."""
+    started = time.perf_counter()
+    fields, errors = validate(submission.data)
+    if errors:
+        return Invalid(errors)
+    now = time.time()
+    claim = Claim.of(keys.ip_hash_secret, fields["email"], fields["message"], submission.idempotency_key)
+    store = MessageStore(aws.dynamodb, settings.contact_table_name)
+    verdict = check_turnstile(submission, settings, keys, store, claim, now)
+    if verdict is not None and not isinstance(verdict, str):
+        return verdict
+
+    message = Message(
+        id=new_id(now),
+        received_at=iso_time(now),
+        notify_status=NotifyStatus.SPAM if fields["honeypot_filled"] else NotifyStatus.PENDING,
+        name=fields["name"],
+        email=fields["email"],
+        phone=fields["phone"],
+        preferred_contact=fields["preferred_contact"],
+        message=fields["message"],
+        consent_version=settings.consent_version,
+        ip_hash=keyed_hash(keys.ip_hash_secret, "address", submission.client_address),
+        user_agent=submission.user_agent,
+        source_page=submission.source_page,
+        turnstile=verdict,
+    )
+    limits = Limits(settings.retention_days, settings.rate_limit_count, settings.rate_limit_window_seconds)
+    try:
+        outcome = store.record(message, claim, limits, now)
+    except StorageUnavailable:
+        return unstored(message, settings, aws.ses, started)
+    if not isinstance(outcome, Recorded):
+        return not_recorded(outcome)
+    if message.spam:
+        log.info("contact stored as spam", extra={"message_id": message.id})
+        return Received(message.id)
+
+    sent = delivery.deliver(message, store, aws.ses, settings.alert)
+    if settings.send_acknowledgement:
+        delivery.acknowledge(message, aws.ses, settings.alert)
+    log.info(
+        "contact received",
+        extra={"message_id": message.id, "notified": sent, "duration_ms": milliseconds_since(started)},
+    )
+    return Received(message.id)
+
+
+def check_turnstile(
+    submission: Submission, settings: Settings, keys: Secrets, store: MessageStore, claim: Claim, now: float
+) -> str | Outcome | None:
+    """``passed``, or ``unverified`` (Cloudflare could not say), or else the outcome that ends
+    the submission; None when the check is off."""
+    secret = keys.turnstile_secret
+    if secret is None:
+        return None
+    token = submission.data.get(TURNSTILE_FIELD)
+    if not turnstile.well_formed(token):
+        return Invalid({TURNSTILE_FIELD: "required"})
+    verdict = turnstile.verify(secret, token, settings.turnstile_verify_url)
+    if verdict is False:
+        # Cloudflare takes a token once: a retry of a message already stored
+        # fails the check, and must get the first message's id, not an error.
+        stored_id = store.claimed(claim, now)
+        if stored_id is not None:
+            return not_recorded(Duplicate(stored_id))
+        return Invalid({TURNSTILE_FIELD: "failed"})
+    # Cloudflare unreachable: take the message, marked, rather than lose a person.
+    return "passed" if verdict else "unverified"
+
+
+def not_recorded(outcome: Duplicate | RateLimited) -> Outcome:
+    """The transaction stored nothing: rate limited, or a duplicate."""
+    if isinstance(outcome, RateLimited):
+        log.info("contact rate limited", extra={"retry_after": outcome.retry_after})
+        return outcome
+    if not outcome.same_content:
+        log.info("idempotency key reused for another message", extra={"message_id": outcome.message_id})
+        return KeyReused()
+    log.info("contact duplicate", extra={"message_id": outcome.message_id})
+    return Received(outcome.message_id)
+
+
+def unstored(message: Message, settings: Settings, ses: Any, started: float) -> Outcome:
+    """DynamoDB failed: the email carries the whole message, the only copy of it."""
+    if message.spam:
+        log.warning("spam not stored: storage unavailable", extra={"message_id": message.id})
+        return Received(message.id)
+    try:
+        email = notification.notification(message, settings.alert, only_copy=True)
+        notification.send(ses, email, settings.alert.notify_email, settings.alert)
+    except notification.NotificationFailed as error:
+        # The alarm in template.yaml matches this text in the logs.
+        log.critical(CONTACT_NOT_RECEIVED, extra={"message_id": message.id, "error_code": error.code})
+        return NotReceived()
+    log.error("contact not stored; sent by email only", extra={"message_id": message.id})
+    if settings.send_acknowledgement:
+        delivery.acknowledge(message, ses, settings.alert)
+    log.info("contact received", extra={"message_id": message.id, "duration_ms": milliseconds_since(started)})
+    return Received(message.id, stored=False)
+
+
+def milliseconds_since(started: float) -> int:
+    return round(1000 * (time.perf_counter() - started))
