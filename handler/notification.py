@@ -227,4 +227,5 @@ def send(ses: Any, email: bytes, recipients: Sequence[str], settings: AlertSetti
         raise NotificationFailed(error.response["Error"].get("Code", "ClientError")) from error
     except BotoCoreError as error:
         raise NotificationFailed(type(error).__name__) from error
-    return response["MessageId"]
+    message_id: str = response["MessageId"]
+    return message_id

@@ -30,7 +30,8 @@ ZIP_DATE = (2026, 1, 1, 0, 0, 0)  # fixed, so the same sources give the same zip
 
 def runtime_requirements() -> list[str]:
     with open(ROOT / "pyproject.toml", "rb") as file:
-        return tomllib.load(file)["project"]["dependencies"]
+        dependencies: list[str] = tomllib.load(file)["project"]["dependencies"]
+    return dependencies
 
 
 def install_dependencies(target: Path) -> None:
