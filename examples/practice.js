@@ -22,28 +22,60 @@ async function getJson(url) {
   return response.json();
 }
 
-const FIELD_MESSAGES = {
-  required: "Please fill this in.",
-  too_long: "This is too long.",
+// The API's field error codes (a 422 answer's `fields`) in a visitor's words:
+// the same sentences as the page the API answers a plain form post with
+// (handler/field_errors.py). `{limit}` is the field's maxlength.
+const FIELD_LABELS = {
+  name: "your name",
+  email: "your email address",
+  phone: "your phone number",
+  preferred_contact: "how you would like to be answered",
+  message: "your message",
+  consent: "the box",
+  "cf-turnstile-response": "the check that you are not a robot",
+};
+const FIELD_SENTENCES = {
+  required: "Please fill in {label}.",
+  too_long: "Please shorten {label} to {limit} characters or fewer.",
   invalid_email: "Please enter a valid email address.",
-  invalid_phone: "Use digits, spaces and + ( ) - . only.",
-  required_for_phone_contact: "Add a phone number, or choose email.",
-  control_characters: "Please remove special characters.",
-  invalid_choice: "Please choose one of the options.",
-  invalid_type: "Please check this field.",
-  unknown_field: "This field is not expected.",
-  failed: "The check did not pass; please try again.",
+  invalid_phone: "Please write your phone number with digits, spaces and + ( ) - . only.",
+  required_for_phone_contact: "Please add a phone number, or choose to be answered by email.",
+  control_characters: "Please remove the special characters from {label}.",
+  direction_controls:
+    "Please type {label} again: it holds invisible characters that change the direction of text, often copied along with it.",
+  invalid_choice: "Please choose how you would like to be answered.",
+  failed: "The check that you are not a robot did not pass: please try again.",
+};
+const OWN_SENTENCES = {
+  "consent required": "Please tick the box to confirm that you understand this form is not for emergencies.",
+  "cf-turnstile-response required": "Please complete the check that you are not a robot.",
 };
 
-// Sends `form` with fetch: inline errors beside each field, the visitor's
-// text kept when sending fails, one submission at a time, the crisis notice
-// shown on success. The same Idempotency-Key is reused until a send
-// succeeds, so a retried or double-clicked submission is stored once.
-export function attachContactForm(form, { apiBase = "", onSent } = {}) {
+function fieldSentence(name, code, input) {
+  const limit = input && input.maxLength > 0 ? input.maxLength : 0;
+  const template =
+    OWN_SENTENCES[`${name} ${code}`] ||
+    (code === "too_long" && !limit ? "Please shorten {label}." : FIELD_SENTENCES[code]) ||
+    "Please check {label}.";
+  return template.replace("{label}", FIELD_LABELS[name] || "this field").replace("{limit}", String(limit));
+}
+
+// Sends `form` with fetch to its action: inline errors beside each field
+// (tied to it by the field's aria-describedby), the visitor's text kept when
+// sending fails, one submission at a time, the crisis notice shown on
+// success. The same Idempotency-Key is reused until a send succeeds, so a
+// retried or double-clicked submission is stored once. The form must carry
+// method="post" and its action (the API's /contact): until this runs, or if it
+// never does, the browser posts the form itself and the API answers a page.
+export function attachContactForm(form, { onSent } = {}) {
+  if (form.method !== "post" || !form.getAttribute("action")) {
+    throw new Error('The contact form needs method="post" and action="<API URL>/contact".');
+  }
   let idempotencyKey = crypto.randomUUID();
   let sending = false;
   const button = form.querySelector("button[type=submit]");
   const status = form.querySelector("[data-status]");
+  const notice = form.querySelector("[data-notice]");
 
   form.addEventListener("submit", async (submitEvent) => {
     submitEvent.preventDefault();
@@ -57,7 +89,7 @@ export function attachContactForm(form, { apiBase = "", onSent } = {}) {
     fields.consent = form.elements.consent.checked;
     if (!fields.phone) delete fields.phone;
     try {
-      const response = await fetch(`${apiBase}/contact`, {
+      const response = await fetch(form.action, {
         method: "POST",
         headers: { "Content-Type": "application/json", "Idempotency-Key": idempotencyKey },
         body: JSON.stringify(fields),
@@ -67,12 +99,15 @@ export function attachContactForm(form, { apiBase = "", onSent } = {}) {
         form.reset();
         idempotencyKey = crypto.randomUUID();
         setStatus(status, "Thank you: your message has been received.");
-        const notice = form.querySelector("[data-notice]");
-        if (notice) notice.textContent = body.notice || "";
+        if (notice) {
+          notice.textContent = body.notice || "";
+          notice.hidden = !notice.textContent;
+        }
         if (onSent) onSent(body);
       } else if (response.status === 422 && body.fields) {
-        showErrors(form, body.fields);
-        setStatus(status, "Please check the highlighted fields.");
+        const unplaced = showErrors(form, body.fields);
+        setStatus(status, ["Please check the highlighted fields.", ...unplaced].join(" "));
+        form.querySelector("[aria-invalid]")?.focus();
       } else if (response.status === 429) {
         setStatus(status, "Too many messages were sent from here. Please try again in a few minutes.");
       } else {
@@ -92,13 +127,18 @@ function clearErrors(form) {
   for (const element of form.querySelectorAll("[aria-invalid]")) element.removeAttribute("aria-invalid");
 }
 
+// Each error beside its field; returns the sentences for fields without a place (such as a hidden one).
 function showErrors(form, fields) {
+  const unplaced = [];
   for (const [name, code] of Object.entries(fields)) {
-    const slot = form.querySelector(`[data-error-for="${CSS.escape(name)}"]`);
-    if (slot) slot.textContent = FIELD_MESSAGES[code] || "Please check this field.";
     const input = form.elements[name];
+    const slot = form.querySelector(`[data-error-for="${CSS.escape(name)}"]`);
+    const sentence = fieldSentence(name, code, input);
+    if (slot) slot.textContent = sentence;
+    else unplaced.push(sentence);
     if (input && input.setAttribute) input.setAttribute("aria-invalid", "true");
   }
+  return unplaced;
 }
 
 function setStatus(element, text) {

@@ -7,12 +7,16 @@ from typing import Any
 
 from flask import Flask, jsonify
 
-from handler import aws, contact, content, cors, errors
+from handler import aws, contact, content, cors, errors, lambda_adapter, secrets
 from handler.config import Settings, load_settings
 
 
-def create_app(settings: Settings | None = None) -> Flask:
-    """Build the app with ``settings``, by default the environment's."""
+def create_app(settings: Settings | None = None, *, reads_secrets: bool = True) -> Flask:
+    """Build the app with ``settings``, by default the environment's.
+
+    ``reads_secrets=False``: an app that takes no contact message (the retry
+    function's) is given no secret, and reads none.
+    """
     app = Flask(__name__)
     app.config["SETTINGS"] = settings or load_settings()
 
@@ -23,7 +27,10 @@ def create_app(settings: Settings | None = None) -> Flask:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
     errors.init_app(app)
+    lambda_adapter.init_app(app)
     aws.init_app(app)
+    if reads_secrets:
+        secrets.init_app(app)
     content.init_app(app)
     app.register_blueprint(contact.bp)
     cors.init_app(app)

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Response, jsonify, redirect, request
 from werkzeug.wrappers import Response as BaseResponse
 
+from handler import field_errors
 from handler.config import Settings
 from handler.storage import RateLimited
 from handler.submission import Invalid, KeyReused, Outcome, Received
@@ -38,8 +39,8 @@ def page(status: int, title: str, paragraphs: list[str]) -> Response:
 
 def failure(status: int, code: str, message: str, fields: dict[str, str] | None = None) -> Response:
     if wants_html():
-        details = [f"{name.replace('_', ' ')}: {problem.replace('_', ' ')}" for name, problem in (fields or {}).items()]
-        return page(status, "Your message was not sent", [message, *details, "Please go back and try again."])
+        problems = field_errors.sentences(fields) if fields else [message]
+        return page(status, "Your message was not sent", [*problems, "Please go back and try again."])
     body: dict[str, Any] = {"error": code, "message": message}
     if fields is not None:
         body["fields"] = fields

@@ -25,7 +25,7 @@ MAX_ATTEMPTS = 2  # the first call and one retry; SES failures are retried later
 
 
 class AwsClients:
-    """Lazily created low-level clients for DynamoDB and SES."""
+    """Lazily created low-level clients for DynamoDB, SES and Secrets Manager."""
 
     @functools.cached_property
     def config(self) -> Any:
@@ -53,6 +53,10 @@ class AwsClients:
     @functools.cached_property
     def ses(self) -> Any:
         return self.session.client("ses", config=self.config)
+
+    @functools.cached_property
+    def secretsmanager(self) -> Any:
+        return self.session.client("secretsmanager", config=self.config)
 
     def warm_up(self) -> None:
         """Create every client now."""

@@ -1,11 +1,11 @@
 """Settings, read once from the environment that ``template.yaml`` sets.
 
-Every variable the function reads is named here and nowhere else, so the
-template and the code can be checked against each other. Each becomes the
-field of the same name, in lower case, of a frozen ``Settings`` (or, for what
-an email needs, of its ``AlertSettings``). A setting that cannot work stops the
-function at start-up with a message naming it, rather than failing one
-visitor at a time.
+Every variable the function reads is named here (the secrets' in
+``handler/secrets.py``) and nowhere else, so the template and the code can be
+checked against each other. Each becomes the field of the same name, in lower
+case, of a frozen ``Settings`` (or, for what an email needs, of its
+``AlertSettings``). A setting that cannot work stops the function at start-up
+with a message naming it, rather than failing one visitor at a time.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import hashlib
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -66,11 +66,9 @@ class Settings:
     send_acknowledgement: bool
     thank_you_url: str | None
     consent_text: str
-    ip_hash_secret: bytes = field(repr=False)  # secrets stay out of any log of the settings
     retention_days: int  # 0: kept until deleted
     rate_limit_count: int
     rate_limit_window_seconds: int
-    turnstile_secret: str | None = field(repr=False)  # None: no Turnstile check
     turnstile_verify_url: str
     aws_eager_init: bool
 
@@ -164,9 +162,6 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
     if thank_you_url and origin_of(thank_you_url) not in origins:
         # Redirecting only to the practice's own site: never an open redirect.
         raise ConfigError(f"THANK_YOU_URL: {thank_you_url!r} is not on an origin in ALLOWED_ORIGINS")
-    ip_hash_secret = required(environ, "IP_HASH_SECRET")
-    if len(ip_hash_secret) < 16:
-        raise ConfigError("IP_HASH_SECRET must be at least 16 characters")
 
     return Settings(
         content_dir=Path(environ.get("CONTENT_DIR", str(DEFAULT_CONTENT_DIR))),
@@ -179,11 +174,9 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
         send_acknowledgement=flag(environ, "SEND_ACKNOWLEDGEMENT", False),
         thank_you_url=thank_you_url,
         consent_text=environ.get("CONSENT_TEXT", "").strip() or DEFAULT_CONSENT_TEXT,
-        ip_hash_secret=ip_hash_secret.encode("utf-8"),
         retention_days=whole_number(environ, "RETENTION_DAYS", 365),
         rate_limit_count=whole_number(environ, "RATE_LIMIT_COUNT", 5, minimum=1),
         rate_limit_window_seconds=whole_number(environ, "RATE_LIMIT_WINDOW_SECONDS", 600, minimum=1),
-        turnstile_secret=environ.get("TURNSTILE_SECRET", "").strip() or None,
         turnstile_verify_url=environ.get(
             "TURNSTILE_VERIFY_URL", "https://challenges.cloudflare.com/turnstile/v0/siteverify"
         ),

@@ -13,7 +13,7 @@ from typing import Any
 from flask import Blueprint, Request, Response, jsonify, request
 from werkzeug.wrappers import Response as BaseResponse
 
-from handler import answers, aws
+from handler import answers, aws, secrets
 from handler.answers import FORM_TYPE, JSON_TYPE
 from handler.config import settings
 from handler.submission import Submission, receive
@@ -25,6 +25,7 @@ SOURCE_PAGE_MAX = 512
 IDEMPOTENCY_KEY_MAX = 200
 
 bp = Blueprint("contact", __name__)
+bp.before_request(secrets.load_on_first_use)
 
 
 class Unreadable(Exception):
@@ -107,7 +108,7 @@ def form_settings() -> Response:
         consent_text=config.consent_text,
         consent_version=config.consent_version,
         notice=config.alert.crisis_notice,
-        turnstile=bool(config.turnstile_secret),
+        turnstile=bool(secrets.current().turnstile_secret),
     )
 
 
@@ -120,4 +121,4 @@ def submit() -> BaseResponse:
     except Unreadable as problem:
         return answers.failure(problem.status, problem.code, str(problem))
     config = settings()
-    return answers.answer(receive(submission, config, aws.clients()), config)
+    return answers.answer(receive(submission, config, secrets.current(), aws.clients()), config)

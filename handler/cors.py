@@ -3,8 +3,8 @@
 Origins on ``ALLOWED_ORIGINS`` get CORS headers, and their preflights an
 answer; any other origin gets none, so the browser refuses it. This is a set
 membership test, so it is written out rather than taken from flask-cors, whose
-per-request cost alone (measured by ``make bench``, see the README) would use
-most of the content API's budget over a bare Flask route.
+per-request cost alone (measured by ``make bench``, see docs/performance.md)
+would use most of the content API's budget over a bare Flask route.
 """
 
 from __future__ import annotations

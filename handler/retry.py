@@ -53,7 +53,7 @@ def retry_pending(app: Flask, now: float | None = None) -> dict[str, int]:
     return counts
 
 
-app = create_app()
+app = create_app(reads_secrets=False)
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, int]:

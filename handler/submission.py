@@ -20,6 +20,7 @@ from handler import delivery, notification, turnstile
 from handler.aws import AwsClients
 from handler.config import Settings
 from handler.message import Message, NotifyStatus
+from handler.secrets import Secrets
 from handler.storage import (
     Claim,
     Duplicate,
@@ -75,18 +76,16 @@ class NotReceived:
 Outcome = Received | Invalid | RateLimited | KeyReused | NotReceived
 
 
-def receive(submission: Submission, settings: Settings, aws: AwsClients) -> Outcome:
+def receive(submission: Submission, settings: Settings, secrets: Secrets, aws: AwsClients) -> Outcome:
     """Check, store and alert; the outcome says what to answer."""
     started = time.perf_counter()
-    fields, errors = validate(
-        submission.data, frozenset({TURNSTILE_FIELD}) if settings.turnstile_secret else frozenset()
-    )
+    fields, errors = validate(submission.data)
     if errors:
         return Invalid(errors)
     now = time.time()
-    claim = Claim.of(settings.ip_hash_secret, fields["email"], fields["message"], submission.idempotency_key)
+    claim = Claim.of(secrets.ip_hash_secret, fields["email"], fields["message"], submission.idempotency_key)
     store = MessageStore(aws.dynamodb, settings.contact_table_name)
-    verdict = check_turnstile(submission, settings, store, claim, now)
+    verdict = check_turnstile(submission, secrets.turnstile_secret, settings.turnstile_verify_url, store, claim, now)
     if verdict is not None and not isinstance(verdict, str):
         return verdict
 
@@ -100,7 +99,7 @@ def receive(submission: Submission, settings: Settings, aws: AwsClients) -> Outc
         preferred_contact=fields["preferred_contact"],
         message=fields["message"],
         consent_version=settings.consent_version,
-        ip_hash=keyed_hash(settings.ip_hash_secret, "address", submission.client_address),
+        ip_hash=keyed_hash(secrets.ip_hash_secret, "address", submission.client_address),
         user_agent=submission.user_agent,
         source_page=submission.source_page,
         turnstile=verdict,
@@ -127,17 +126,16 @@ def receive(submission: Submission, settings: Settings, aws: AwsClients) -> Outc
 
 
 def check_turnstile(
-    submission: Submission, settings: Settings, store: MessageStore, claim: Claim, now: float
+    submission: Submission, secret: str | None, verify_url: str, store: MessageStore, claim: Claim, now: float
 ) -> str | Outcome | None:
     """``passed``, or ``unverified`` (Cloudflare could not say), or else the outcome that ends
-    the submission; None when the check is off."""
-    secret = settings.turnstile_secret
+    the submission; None when the check is off (no secret)."""
     if secret is None:
         return None
     token = submission.data.get(TURNSTILE_FIELD)
     if not turnstile.well_formed(token):
         return Invalid({TURNSTILE_FIELD: "required"})
-    verdict = turnstile.verify(secret, token, settings.turnstile_verify_url)
+    verdict = turnstile.verify(secret, token, verify_url)
     if verdict is False:
         # Cloudflare takes a token once: a retry of a message already stored
         # fails the check, and must get the first message's id, not an error.

@@ -2,7 +2,8 @@
 
 Every bad field is reported at once, as ``{field: code}``. Single-line fields
 (those that can reach a mail header) refuse every control character, line
-breaks included; the message keeps its line breaks.
+breaks included, and the invisible controls of text direction; the message
+keeps its line breaks.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from typing import Any
 
 FIELDS = ("name", "email", "phone", "preferred_contact", "message", "consent", "website")
 TURNSTILE_FIELD = "cf-turnstile-response"  # the name Cloudflare's widget gives its hidden input
+# Always known: with Turnstile off it is ignored, so that a page still showing
+# the widget (the site switched Turnstile off, or its cache did not yet notice) is answered.
+KNOWN_FIELDS = frozenset({*FIELDS, TURNSTILE_FIELD})
 TURNSTILE_TOKEN_MAX = 2048
 NAME_MAX = 100
 MESSAGE_MAX = 5000
@@ -23,7 +27,16 @@ TRUE_WORDS = {"true", "on", "yes", "1"}
 # separators, which act as line breaks in some mail and log readers, and lone
 # surrogates (JSON can spell them, "\ud800", but they are not text: they
 # cannot be encoded as UTF-8 to be stored, hashed or mailed).
-SINGLE_LINE_FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+CONTROL_CHARACTERS = "\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff"
+# The invisible characters that set the direction of the text around them:
+# embeddings, overrides and isolates, and the three direction marks. In a name
+# they can make a mail reader show the Subject or Reply-To in another order
+# than it is (a fake address, say). A name in Arabic or Hebrew needs none:
+# its letters carry their own direction.
+DIRECTION_CHARACTERS = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+DIRECTION_CONTROLS = re.compile(f"[{DIRECTION_CHARACTERS}]")
+# The one-line rule, for every field that can reach a mail header (and SENDER_NAME).
+SINGLE_LINE_FORBIDDEN = re.compile(f"[{CONTROL_CHARACTERS}{DIRECTION_CHARACTERS}]")
 MULTILINE_FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")  # keeps tab and line feed
 # A field made only of spaces and invisible characters is as good as empty:
 # what str.strip keeps of them, such as zero-width spaces and joiners, direction
@@ -42,8 +55,9 @@ def text_field(value: Any, maximum: int, *, multiline: bool = False) -> tuple[st
         return None, "invalid_type"
     if multiline:
         value = value.replace("\r\n", "\n").replace("\r", "\n")
-    if (MULTILINE_FORBIDDEN if multiline else SINGLE_LINE_FORBIDDEN).search(value):
-        return None, "control_characters"
+    forbidden = (MULTILINE_FORBIDDEN if multiline else SINGLE_LINE_FORBIDDEN).search(value)
+    if forbidden:
+        return None, "direction_controls" if DIRECTION_CONTROLS.match(forbidden.group()) else "control_characters"
     value = value.strip()
     if not value or not VISIBLE.search(value):
         return None, "required"
@@ -74,10 +88,12 @@ def is_true(value: Any) -> bool:
 def validate(
     data: dict[str, Any], allowed_extra: frozenset[str] = frozenset()
 ) -> tuple[dict[str, Any], dict[str, str]]:
-    """Clean the submitted fields; return (fields, errors by field)."""
+    """Clean the submitted fields; return (fields, errors by field). The Turnstile token is
+    never an unknown field (``allowed_extra`` names further fields to accept), and is
+    left for the caller to check when Turnstile is on."""
     errors: dict[str, str] = {}
     for name in data:
-        if name not in FIELDS and name not in allowed_extra:
+        if name not in KNOWN_FIELDS and name not in allowed_extra:
             # Named in the answer, so made safe to encode: no lone surrogates, at most 64 characters.
             errors[SINGLE_LINE_FORBIDDEN.sub("?", name[:64])] = "unknown_field"
     fields: dict[str, Any] = {}

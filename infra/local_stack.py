@@ -2,7 +2,8 @@
 
 moto's server runs in this process (``ThreadedMotoServer`` on 127.0.0.1, a
 free port); the contact table is created from ``template.yaml`` and the
-sender verified in its SES. Each HTTP request becomes an HTTP API payload 2.0
+sender verified in its SES, the secret that keys the hash of client addresses
+put in its Secrets Manager. Each HTTP request becomes an HTTP API payload 2.0
 event (the format the template's API sends, form bodies base64-encoded as API
 Gateway does) and goes through ``handler.main.lambda_handler``: the same entry
 point as on Lambda, pointed at moto by ``AWS_ENDPOINT_URL``. No AWS account,
@@ -171,10 +172,14 @@ def gateway(lambda_handler: LambdaHandler) -> Callable[..., Iterable[bytes]]:
     return app
 
 
+# moto's account; the suffix is the six characters Secrets Manager appends to a name.
+LOCAL_IP_HASH_SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:practice/ip-hash-secret-LoCaL1"
+
 LOCAL_SETTINGS = {
     "CONTACT_TABLE_NAME": "contact-messages",
     "SENDER_EMAIL": "website@practice.example",
     "SENDER_NAME": "Website contact form (local)",
+    "IP_HASH_SECRET_ARN": LOCAL_IP_HASH_SECRET_ARN,
     "NOTIFY_EMAIL": "therapist@practice.example",
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_ACCESS_KEY_ID": "local",
@@ -222,8 +227,19 @@ def one_at_a_time(server: ThreadedMotoServer) -> None:
     werkzeug_server.app = serialized
 
 
+def put_secret(secretsmanager: Any, arn: str, value: str) -> None:
+    """Store ``value`` in moto's Secrets Manager under exactly ``arn``, as the template's
+    parameters name a secret (moto takes the ARN's suffix from the ``_custom_id_`` tag)."""
+    name, _, suffix = arn.split(":secret:", 1)[1].rpartition("-")
+    created = secretsmanager.create_secret(
+        Name=name, SecretString=value, Tags=[{"Key": "_custom_id_", "Value": suffix}]
+    )
+    if created["ARN"] != arn:
+        raise RuntimeError(f"moto named the secret {created['ARN']}, not {arn}")
+
+
 def start_aws(host: str, port: int, serialize: bool = True) -> tuple[ThreadedMotoServer, str]:
-    """moto's server (port 0: a free one), with the table and the verified sender."""
+    """moto's server (port 0: a free one), with the table, the verified sender and the secret."""
     import boto3
 
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
@@ -237,6 +253,10 @@ def start_aws(host: str, port: int, serialize: bool = True) -> tuple[ThreadedMot
     )
     create_contact_table(session.client("dynamodb", endpoint_url=url), os.environ["CONTACT_TABLE_NAME"])
     session.client("ses", endpoint_url=url).verify_email_identity(EmailAddress=os.environ["SENDER_EMAIL"])
+    # A new secret each run: local addresses are hashed, but nothing needs them to match later.
+    put_secret(
+        session.client("secretsmanager", endpoint_url=url), os.environ["IP_HASH_SECRET_ARN"], secrets.token_hex(32)
+    )
     return server, url
 
 
@@ -254,8 +274,6 @@ def start(
     os.environ.setdefault("CONTENT_DIR", str(ROOT / "build" / "content"))
     os.environ.setdefault("SITE_URL", f"http://{host}:{api.port}")
     os.environ.setdefault("ALLOWED_ORIGINS", f"http://{host}:{api.port}")
-    # A new secret each run: local addresses are hashed, but nothing needs them to match later.
-    os.environ.setdefault("IP_HASH_SECRET", secrets.token_hex(32))
     for name, value in LOCAL_SETTINGS.items():
         os.environ.setdefault(name, value)
     os.environ.update(environ or {})

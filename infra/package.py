@@ -1,22 +1,28 @@
 """Build the deployable function: ``build/function/`` and ``build/function.zip``.
 
 The folder holds the ``handler`` package, the compiled content and the runtime
-dependencies from ``pyproject.toml``, installed for Lambda's platform (arm64,
-the template's Python, binary wheels only) rather than for this machine. They
-are pure Python or fall back to it (MarkupSafe's C speed-ups do), so the same
+dependencies exactly as ``infra/requirements/lambda.txt`` locks them (each
+wheel checked against its hash), installed for Lambda's platform (arm64, the
+template's Python, binary wheels only) rather than for this machine. They are
+pure Python or fall back to it (MarkupSafe's C speed-ups do), so the same
 folder imports on the x86_64 machines that test it. boto3 is left out: the
 Lambda runtime provides it.
+
+A digest of the inputs (the locks, ``handler/``, ``content/`` and the build
+code) is kept beside the folder: while it is unchanged, the build is skipped.
+The dependencies are kept installed beside it too (``build/function.dependencies``),
+and installed again only when the lock changes.
 
 Usage: ``python -m infra.package [OUTPUT_DIR]`` (default ``build/function``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
 import sys
-import tomllib
 import zipfile
 from pathlib import Path
 
@@ -26,12 +32,11 @@ ROOT = Path(__file__).resolve().parent.parent
 LAMBDA_PYTHON = "3.13"  # keep in step with Runtime in template.yaml
 LAMBDA_PLATFORM = "manylinux2014_aarch64"  # Architectures: arm64
 ZIP_DATE = (2026, 1, 1, 0, 0, 0)  # fixed, so the same sources give the same zip
-
-
-def runtime_requirements() -> list[str]:
-    with open(ROOT / "pyproject.toml", "rb") as file:
-        dependencies: list[str] = tomllib.load(file)["project"]["dependencies"]
-    return dependencies
+LOCK = Path("infra/requirements/lambda.txt")
+# What the package is made from, relative to the repository. The build lock
+# pins the Markdown and YAML parsers that compile the content.
+INPUTS = (LOCK, Path("infra/requirements/build.txt"), Path("infra/package.py"), Path("infra/build_content.py"))
+INPUT_FOLDERS = (Path("handler"), Path("content"))
 
 
 def install_dependencies(target: Path) -> None:
@@ -39,7 +44,7 @@ def install_dependencies(target: Path) -> None:
         sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
         "--target", str(target), "--platform", LAMBDA_PLATFORM, "--implementation", "cp",
         "--python-version", LAMBDA_PYTHON, "--only-binary=:all:", "--no-compile",
-        *runtime_requirements(),
+        "--require-hashes", "--no-deps", "--requirement", str(ROOT / LOCK),
     ]  # fmt: skip
     subprocess.run(command, check=True)
     for leftover in target.glob("*.dist-info"):
@@ -65,23 +70,76 @@ def write_zip(folder: Path, archive: Path) -> None:
             bundle.writestr(info, path.read_bytes())
 
 
+def input_files(root: Path) -> list[Path]:
+    """The files the package is built from, relative to ``root``, in a stable order."""
+    found = [path for path in INPUTS if (root / path).is_file()]
+    for folder in INPUT_FOLDERS:
+        for path in (root / folder).rglob("*"):
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+                found.append(path.relative_to(root))
+    return sorted(found)
+
+
+def inputs_digest(root: Path = ROOT) -> str:
+    """A digest of the inputs' names and contents: it changes when a file is edited, added or removed."""
+    digest = hashlib.sha256()
+    for path in input_files(root):
+        digest.update(f"{path.as_posix()}\0{(root / path).stat().st_size}\0".encode())
+        digest.update((root / path).read_bytes())
+    return digest.hexdigest()
+
+
+def digest_file(folder: Path) -> Path:
+    """Where the digest of what ``folder`` was built from is kept: beside it, written once it is complete."""
+    return folder.with_name(folder.name + ".inputs")
+
+
+def built_from(folder: Path, digest: str) -> bool:
+    stamp = digest_file(folder)
+    return folder.is_dir() and stamp.is_file() and stamp.read_text() == digest
+
+
+def is_current(output: Path) -> bool:
+    """Whether ``output`` and its zip were built from the inputs as they are now."""
+    return built_from(output, inputs_digest()) and output.with_suffix(".zip").is_file()
+
+
+def installed_dependencies(output: Path) -> Path:
+    """The locked dependencies, installed in a folder beside ``output``, and again only when the lock changes."""
+    folder = output.with_name(output.name + ".dependencies")
+    digest = hashlib.sha256((ROOT / LOCK).read_bytes()).hexdigest()
+    if not built_from(folder, digest):
+        digest_file(folder).unlink(missing_ok=True)
+        shutil.rmtree(folder, ignore_errors=True)
+        install_dependencies(folder)
+        digest_file(folder).write_text(digest)
+    return folder
+
+
 def package(output: Path) -> Path:
     """Build the function folder at ``output`` and its zip beside it; return the zip."""
+    digest = inputs_digest()
+    digest_file(output).unlink(missing_ok=True)
+    dependencies = installed_dependencies(output)
     staging = output.with_name(output.name + ".tmp")
     shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    install_dependencies(staging)
+    shutil.copytree(dependencies, staging)
     copy_code(staging)
     build_content.build(ROOT / "content", staging / "compiled_content")
     shutil.rmtree(output, ignore_errors=True)
     staging.rename(output)
     archive = output.with_suffix(".zip")
     write_zip(output, archive)
+    # Written last: a build that stopped half-way is never taken as current.
+    digest_file(output).write_text(digest)
     return archive
 
 
 def main(argv: list[str]) -> int:
     output = Path(argv[0]) if argv else ROOT / "build" / "function"
+    if is_current(output.resolve()):
+        print(f"{output} is up to date (its inputs have not changed)")
+        return 0
     try:
         archive = package(output.resolve())
     except build_content.ContentError as error:

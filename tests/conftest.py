@@ -26,6 +26,9 @@ TABLE = "contact-messages"
 SENDER = "alerts@practice.example"
 THERAPIST = "therapist@practice.example"
 IP_HASH_SECRET = "test-only-secret-0123456789abcdef"
+IP_HASH_SECRET_ARN = f"arn:aws:secretsmanager:{REGION}:123456789012:secret:practice/ip-hash-secret-TeSt01"
+TURNSTILE_SECRET = "test-only-turnstile-secret"
+TURNSTILE_SECRET_ARN = f"arn:aws:secretsmanager:{REGION}:123456789012:secret:practice/turnstile-secret-TeSt02"
 
 BASE_ENVIRONMENT = {
     "SITE_URL": SITE_URL,
@@ -33,7 +36,7 @@ BASE_ENVIRONMENT = {
     "CONTACT_TABLE_NAME": TABLE,
     "SENDER_EMAIL": SENDER,
     "NOTIFY_EMAIL": THERAPIST,
-    "IP_HASH_SECRET": IP_HASH_SECRET,
+    "IP_HASH_SECRET_ARN": IP_HASH_SECRET_ARN,
     "AWS_DEFAULT_REGION": REGION,
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -131,13 +134,17 @@ def forget_boto3_default_session() -> None:
 
 @pytest.fixture(scope="module")
 def moto_clients() -> Iterator[tuple[Any, Any]]:
-    """moto, started once per test module (starting it and making clients is the slow part)."""
+    """moto, started once per test module (starting it and making clients is the slow part),
+    holding the secrets that BASE_ENVIRONMENT (and TURNSTILE_SECRET_ARN) name."""
     from moto import mock_aws
 
     forget_boto3_default_session()
     with mock_aws():
         import boto3
 
+        secretsmanager = boto3.client("secretsmanager", region_name=REGION)
+        local_stack.put_secret(secretsmanager, IP_HASH_SECRET_ARN, IP_HASH_SECRET)
+        local_stack.put_secret(secretsmanager, TURNSTILE_SECRET_ARN, TURNSTILE_SECRET)
         # Clients are created after the mock starts, so that they talk to it.
         yield boto3.client("dynamodb", region_name=REGION), boto3.client("ses", region_name=REGION)
 
@@ -162,7 +169,6 @@ LOCAL_VARIABLES = (
     "CONTENT_DIR",
     "SITE_URL",
     "ALLOWED_ORIGINS",
-    "IP_HASH_SECRET",
     "AWS_ENDPOINT_URL",
 )
 

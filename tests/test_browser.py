@@ -7,8 +7,12 @@ import shutil
 import urllib.request
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from accessibility import assert_accessible, needs_axe
+
+from handler.validation import FIELDS
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
@@ -42,11 +46,46 @@ def outbox(base_url: str) -> list[dict[str, Any]]:
         return json.load(response)["emails"]
 
 
+CONSENT_SENTENCE = "Please tick the box to confirm that you understand this form is not for emergencies."
+
+
+def open_page(page: Any, url: str) -> Any:
+    """``page`` at ``url``, once it has loaded and its requests have settled."""
+    page.goto(url)
+    page.wait_for_load_state("networkidle")
+    return page
+
+
+def fill(page: Any, form: str, name: str, email: str, message: str) -> None:
+    page.fill(f"{form} [name=name]", name)
+    page.fill(f"{form} [name=email]", email)
+    page.fill(f"{form} [name=message]", message)
+
+
+def urls_requested(page: Any) -> list[str]:
+    """Every URL the page asks for from now on, navigations included."""
+    urls: list[str] = []
+    page.on("request", lambda request: urls.append(request.url))
+    return urls
+
+
+def assert_no_field_in_any_url(urls: list[str]) -> None:
+    for url in urls:
+        carried = set(FIELDS) & set(parse_qs(urlsplit(url).query, keep_blank_values=True))
+        assert not carried, f"the form's fields {sorted(carried)} went into a URL: {url}"
+
+
+def wait_for_status_or_navigation(page: Any) -> None:
+    """Until the form says something, or the page has gone elsewhere (the form submitted by the browser)."""
+    page.wait_for_function(
+        "location.search !== '' || location.pathname !== '/'"
+        " || (document.querySelector('[data-status]')?.textContent || '').replace('Sending…', '') !== ''"
+    )
+
+
 def open_and_fill(browser: Any, base_url: str, name: str, email: str, message: str) -> Any:
     """The example page, once its form is ready, with the contact form filled in and consent given."""
-    page = browser.new_page()
-    page.goto(base_url + "/")
-    page.wait_for_selector("#consent-text:not(:empty)")
+    page = open_page(browser.new_page(), base_url + "/")
     page.fill("#name", name)
     page.fill("#email", email)
     page.fill("#message", message)
@@ -110,4 +149,178 @@ def test_the_form_works_without_javascript(browser, base_url: str) -> None:
     assert "Thank you" in page.inner_text("h1")
     assert "988" in page.inner_text("main")
     assert "JavaScript off" in outbox(base_url)[0]["text"]
+    context.close()
+
+
+def test_field_errors_are_in_words_and_tied_to_their_fields(browser, base_url: str) -> None:
+    from playwright.sync_api import expect
+
+    page = open_page(browser.new_page(), base_url + "/")
+    fill(page, "#contact-form", "", "sam-at-example", "A message, with the rest left wrong.")
+    page.click("#contact-form button[type=submit]")
+    page.wait_for_selector("#contact-form [aria-invalid]")
+    errors = {
+        "#name": "Please fill in your name.",
+        "#email": "Please enter a valid email address.",
+        "#consent": CONSENT_SENTENCE,
+    }
+    for field, sentence in errors.items():
+        name = field.lstrip("#")
+        assert page.inner_text(f'[data-error-for="{name}"]') == sentence
+        assert page.get_attribute(field, "aria-invalid") == "true", field
+        expect(page.locator(field)).to_have_accessible_description(sentence)
+    assert page.get_attribute("#message", "aria-invalid") is None
+    assert page.evaluate("document.activeElement.id") == "name"  # the first field to correct
+    page.close()
+
+
+def test_no_notice_box_is_empty_before_anything_is_sent(browser, base_url: str) -> None:
+    page = open_page(browser.new_page(), base_url + "/")
+    notices = page.locator(".notice")
+    assert notices.count() >= 2
+    for index in range(notices.count()):
+        notice = notices.nth(index)
+        if notice.is_visible():
+            assert notice.inner_text().strip(), f"an empty notice box: {notice.evaluate('n => n.outerHTML')}"
+    page.close()
+
+
+def test_the_message_is_sent_when_the_articles_fail_to_load(browser, base_url: str) -> None:
+    page = browser.new_page()
+    page.route("**/articles*", lambda route: route.abort())
+    urls = urls_requested(page)
+    open_page(page, base_url + "/")
+    fill(page, "#contact-form", "Kim", "kim@example.org", "Sent while the articles were down.")
+    page.check("#consent")
+    page.click("#contact-form button[type=submit]")
+    wait_for_status_or_navigation(page)
+    assert_no_field_in_any_url(urls)
+    assert page.url == base_url + "/"
+    assert page.inner_text("[data-status]").startswith("Thank you")
+    assert "down" in outbox(base_url)[0]["text"]
+    assert "could not be loaded" in page.inner_text("#article")
+    page.close()
+
+
+def serve_the_page_elsewhere(page: Any, base_url: str) -> str:
+    """The example page's address on another origin, one the API does not allow (``localhost``
+    rather than 127.0.0.1: a secure context, as the website's https is), configured for the API at ``base_url``."""
+    elsewhere = base_url.replace("127.0.0.1", "localhost")
+
+    def from_the_stack(route: Any) -> None:
+        path = urlsplit(route.request.url).path
+        response = route.fetch(url=base_url + path, method="GET", headers={}, post_data=None)
+        body = response.text()
+        if path == "/":
+            body = body.replace('data-api=""', f'data-api="{base_url}"').replace(
+                'action="/contact"', f'action="{base_url}/contact"'
+            )
+        route.fulfill(response=response, body=body)
+
+    page.route(elsewhere + "/**", from_the_stack)
+    return elsewhere + "/"
+
+
+def test_an_origin_the_api_refuses_gets_a_visible_error_and_nothing_in_the_url(browser, base_url: str) -> None:
+    page = browser.new_page()
+    elsewhere = serve_the_page_elsewhere(page, base_url)
+    urls = urls_requested(page)
+    open_page(page, elsewhere)
+    fill(page, "#contact-form", "Lee", "lee@example.org", "My words must not end up in a URL.")
+    page.check("#consent")
+    page.click("#contact-form button[type=submit]")
+    wait_for_status_or_navigation(page)
+    assert_no_field_in_any_url(urls)
+    assert page.url == elsewhere
+    assert page.inner_text("[data-status]").startswith("Your message could not be sent")
+    assert page.input_value("#message") == "My words must not end up in a URL."
+    assert "could not be loaded" in page.inner_text("#article")
+    assert outbox(base_url) == []
+    page.close()
+
+
+def test_the_javascript_form_is_posted_by_the_browser_without_javascript(browser, base_url: str) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    urls = urls_requested(page)
+    page.goto(base_url + "/")
+    with page.expect_navigation():
+        page.click("#contact-form button[type=submit]")  # nothing filled in
+    assert_no_field_in_any_url(urls)
+    assert page.url == base_url + "/contact"
+    assert page.inner_text("h1") == "Your message was not sent"
+    paragraphs = page.locator("main p").all_inner_texts()
+    for sentence in (
+        "Please fill in your name.",
+        "Please fill in your email address.",
+        "Please fill in your message.",
+        CONSENT_SENTENCE,
+    ):
+        assert sentence in paragraphs
+    page.goto(base_url + "/")
+    fill(page, "#contact-form", "Noor", "noor@example.org", "Posted by the browser itself.")
+    page.check("#consent")
+    with page.expect_navigation():
+        page.click("#contact-form button[type=submit]")
+    assert_no_field_in_any_url(urls)
+    assert "Thank you" in page.inner_text("h1")
+    assert "by the browser itself" in outbox(base_url)[0]["text"]
+    context.close()
+
+
+def test_the_plain_form_names_a_bad_email_in_words(browser, base_url: str) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(base_url + "/")
+    fill(page, "#plain-form", "Alex", "alex@example", "The browser accepts this address; the API does not.")
+    page.check("#plain-form input[name=consent]")
+    with page.expect_navigation():
+        page.click("#plain-form button[type=submit]")
+    text = page.inner_text("main")
+    assert "Please enter a valid email address." in text
+    assert "invalid email" not in text and "email:" not in text
+    assert outbox(base_url) == []
+    context.close()
+
+
+@needs_axe
+def test_the_page_passes_axe_before_and_after_sending(browser, base_url: str) -> None:
+    page = open_page(browser.new_page(), base_url + "/")
+    assert_accessible(page, "on loading")
+    fill(page, "#contact-form", "", "sam-at-example", "Refused first.")
+    page.click("#contact-form button[type=submit]")
+    page.wait_for_selector("#contact-form [aria-invalid]")
+    assert_accessible(page, "after a refused submission")
+    fill(page, "#contact-form", "Sam", "sam@example.org", "Then sent.")
+    page.check("#consent")
+    page.click("#contact-form button[type=submit]")
+    page.wait_for_function("document.querySelector('[data-status]').textContent.startsWith('Thank you')")
+    assert_accessible(page, "after a successful submission")
+    page.close()
+
+
+@needs_axe
+def test_the_page_passes_axe_when_the_articles_fail_to_load(browser, base_url: str) -> None:
+    page = browser.new_page()
+    page.route("**/articles*", lambda route: route.abort())
+    open_page(page, base_url + "/")
+    assert_accessible(page, "with the articles failed")
+    page.close()
+
+
+@needs_axe
+def test_the_pages_without_javascript_pass_axe(browser, base_url: str) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(base_url + "/")
+    assert_accessible(page, "the page without JavaScript")
+    with page.expect_navigation():
+        page.click("#contact-form button[type=submit]")
+    assert_accessible(page, "the API's page for a refused form")
+    page.goto(base_url + "/")
+    fill(page, "#plain-form", "Ana", "ana@example.org", "Plain.")
+    page.check("#plain-form input[name=consent]")
+    with page.expect_navigation():
+        page.click("#plain-form button[type=submit]")
+    assert_accessible(page, "the API's thank-you page")
     context.close()

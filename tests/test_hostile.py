@@ -3,9 +3,9 @@
 Every input is one case (its format: ``tests/hostile/README.md``). Whatever it
 is, the function must never answer 5xx, must answer a 4xx as JSON
 ``{"error", "message"}`` (or, to a browser's plain form post, as the small HTML
-page), must never store anything that breaks the field rules of the README,
-and must store (and alert) every valid message exactly once. Each case runs on
-a fresh table, from its own client address.
+page), must never store anything that breaks the field rules (``openapi.yaml``
+and ``docs/api.md``), and must store (and alert) every valid message exactly
+once. Each case runs on a fresh table, from its own client address.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ DEFAULT_ERRORS = {
     429: "rate_limited",
 }
 
-# What a stored message item may hold (README, "Storage"): nothing a visitor names.
+# What a stored message item may hold (docs/design.md, "Storage"): nothing a visitor names.
 MESSAGE_ATTRIBUTES = {
     "pk", "sk", "recent_pk", "recent_sk", "pending_pk", "pending_sk",
     "id", "received_at", "name", "email", "phone", "preferred_contact", "message",
@@ -50,9 +50,12 @@ MESSAGE_ATTRIBUTES = {
     "notify_status", "notify_attempts", "notified_at", "last_error", "expires_at",
 }  # fmt: skip
 NOTIFY_STATUSES = {"pending", "sent", "retrying", "failed", "spam"}
-# README: control characters (line breaks included) are refused in the one-line
-# fields; lone surrogates are not text at all. The message keeps tab and LF.
-ONE_LINE_FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+# docs/api.md: control characters (line breaks included) and the invisible
+# controls of text direction are refused in the one-line fields; lone surrogates
+# are not text at all. The message keeps tab and LF.
+ONE_LINE_FORBIDDEN = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
 MESSAGE_FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 PHONE = re.compile(r"[0-9 +().\-]+")
 ULID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
@@ -236,7 +239,7 @@ def forbidden_in_one_line(value: str) -> bool:
 
 
 def assert_valid_item(item: dict[str, Any], case: dict[str, Any]) -> None:
-    """The README's field rules, on a stored message item."""
+    """The field rules (openapi.yaml, docs/api.md), on a stored message item."""
     where = case["where"]
     assert set(item) <= MESSAGE_ATTRIBUTES, f"{where}: unexpected attributes {set(item) - MESSAGE_ATTRIBUTES}"
     value = {name: attribute(item, name) for name in item}
@@ -278,7 +281,7 @@ def assert_valid_item(item: dict[str, Any], case: dict[str, Any]) -> None:
 
 
 def expected_stored(case: dict[str, Any], send: dict[str, Any]) -> dict[str, Any]:
-    """What a valid case's message is stored as: the fields as sent, cleaned as the README says."""
+    """What a valid case's message is stored as: the fields as sent, cleaned as docs/api.md says."""
     expect = case["expect"]
     fields = sent_fields(send) or {}
     stored: dict[str, Any] = {}

@@ -13,7 +13,7 @@ import pytest
 from apigw import SHAPES, V1_SHAPES, event, json_body
 from flask import Flask, Response, jsonify, request
 
-from handler.lambda_adapter import respond
+from handler.lambda_adapter import init_app, respond
 
 SLUG = "what-is-psychodynamic-therapy"
 
@@ -21,6 +21,7 @@ SLUG = "what-is-psychodynamic-therapy"
 @pytest.fixture
 def echo_app() -> Flask:
     app = Flask("echo")
+    init_app(app)
 
     @app.route("/echo/<path:rest>", methods=["GET", "POST"])
     def echo(rest: str) -> Response:
@@ -75,9 +76,10 @@ def test_every_event_shape_reaches_the_real_entry_point(lambda_handler, shape: s
     assert json_body(result)["article"]["slug"] == SLUG
 
 
-def test_an_event_of_another_kind_is_refused_clearly(echo_app: Flask) -> None:
-    with pytest.raises(ValueError, match="not an API Gateway or Lambda function URL event"):
-        respond(echo_app, {"source": "aws.events", "detail-type": "Scheduled Event"}, None)
+def test_an_event_of_another_kind_is_answered_400_not_raised(echo_app: Flask) -> None:
+    result = respond(echo_app, {"source": "aws.events", "detail-type": "Scheduled Event"}, None)
+    assert result["statusCode"] == 400
+    assert "not an API Gateway or Lambda function URL event" in result["body"]
 
 
 # Defect 2: isBase64Encoded.
@@ -109,10 +111,12 @@ def test_binary_bytes_survive_base64(echo_app: Flask) -> None:
     assert base64.b64decode(json_body(result)["body"]) == raw
 
 
-def test_invalid_base64_gives_an_empty_body_not_a_crash(echo_app: Flask) -> None:
+def test_invalid_base64_is_a_400_not_an_empty_body(echo_app: Flask) -> None:
     broken = event("POST", "/echo/bin", body="x")
     broken.update(body="***not base64***", isBase64Encoded=True)
-    assert json_body(respond(echo_app, broken, None))["body"] == ""
+    result = respond(echo_app, broken, None)
+    assert result["statusCode"] == 400
+    assert "is not the base64" in result["body"]
 
 
 # Defect 3: the client address from requestContext, never X-Forwarded-For.

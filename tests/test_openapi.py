@@ -3,6 +3,7 @@ fuzzed in process through its Lambda entry point, never answers 5xx or off the d
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,9 @@ from typing import Any
 import pytest
 import schemathesis
 import yaml
+from apigw import event
 from hypothesis import HealthCheck, settings
+from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -68,3 +71,57 @@ def api(aws, make_handler) -> Iterator[Any]:
 def test_the_app_keeps_to_the_document(case: Any, api: Any) -> None:
     response = case.call(app=api)
     case.validate_response(response, checks=CHECKS)
+
+
+# The answers no operation lists: documented as components, and checked here through the entry point.
+
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+DOCUMENTED = yaml.safe_load(DOCUMENT.read_text())
+
+
+def check_against(response_name: str, result: dict[str, Any]) -> None:
+    """``result`` (a Lambda response) is what ``components.responses.<response_name>`` documents."""
+    documented = DOCUMENTED["components"]["responses"][response_name]
+    headers = {name.lower(): value for name, value in result["headers"].items()}
+    assert headers["content-type"] in documented["content"]
+    for name, header in documented.get("headers", {}).items():
+        if header.get("required"):
+            assert name.lower() in headers, f"{response_name}: no {name} header"
+        if name.lower() in headers:
+            OAS30Validator(header["schema"]).validate(headers[name.lower()])
+    schema = documented["content"][headers["content-type"]]["schema"]
+    OAS30Validator({**schema, "components": DOCUMENTED["components"]}).validate(json.loads(result["body"]))
+
+
+def concrete(path: str) -> str:
+    return path.replace("{slug}", "what-is-psychodynamic-therapy")
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [(method, path) for path, item in DOCUMENTED["paths"].items() for method in METHODS if method.lower() not in item],
+)
+def test_a_method_a_path_does_not_list_is_answered_as_documented(lambda_handler, method: str, path: str) -> None:
+    result = lambda_handler(event(method, concrete(path), body="{}"), None)
+    assert result["statusCode"] == 405
+    check_against("MethodNotAllowed", result)
+    declared = {name.upper() for name in DOCUMENTED["paths"][path]}
+    assert set(result["headers"]["Allow"].split(", ")) == declared | {"HEAD", "OPTIONS"}
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("path", ["/", "/wp-login.php", "/articles/", "/contact/extra", "/health.json"])
+def test_a_path_not_listed_is_answered_as_documented(lambda_handler, method: str, path: str) -> None:
+    assert path not in DOCUMENTED["paths"]
+    result = lambda_handler(event(method, path, body="{}"), None)
+    assert result["statusCode"] == 404
+    check_against("NotFound", result)
+
+
+def test_an_unknown_slug_is_answered_as_documented(lambda_handler) -> None:
+    result = lambda_handler(event("GET", "/articles/no-such-article"), None)
+    assert result["statusCode"] == 404
+    assert DOCUMENTED["paths"]["/articles/{slug}"]["get"]["responses"]["404"] == {
+        "$ref": "#/components/responses/NotFound"
+    }
+    check_against("NotFound", result)

@@ -1,0 +1,367 @@
+"""``template.yaml`` as CloudFormation gets it from ``sam deploy``: transformed by SAM (offline,
+with aws-sam-translator), then its conditions decided by the parameters' values. It deploys on a
+new account with default parameters, a second stack fits beside it, its alarms can reach their
+topic, no secret is in an environment, and each grant is the least that works."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cfnlint.decode import cfn_yaml
+
+TEMPLATE = Path(__file__).resolve().parent.parent / "template.yaml"
+IP_HASH_SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:practice/ip-hash-secret-AbCdEf"
+TURNSTILE_SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:practice/turnstile-GhIjKl"
+# What an operator must give: the parameters without a default.
+REQUIRED_PARAMETERS = {
+    "SiteUrl": "https://www.example-practice.com",
+    "AllowedOrigins": "https://www.example-practice.com,https://example-practice.com",
+    "SenderEmail": "alerts@example-practice.com",
+    "NotifyEmail": "therapist@example-practice.com",
+    "IpHashSecretArn": IP_HASH_SECRET_ARN,
+    "AlarmEmail": "developer@example-practice.com",
+}
+# A valid value of each parameter whose default is empty: the probe of which characters a pattern allows.
+EXAMPLES = {
+    **REQUIRED_PARAMETERS,
+    "ThankYouUrl": "https://www.example-practice.com/thank-you?from=contact#top",
+    "CrisisNotice": "In a crisis, call 999 or Samaritans on 116 123.",
+    "ConsentText": "I understand that email is not a secure channel.",
+    "IpHashSecretVersionId": "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d",
+    "TurnstileSecretArn": TURNSTILE_SECRET_ARN,
+}
+ENVIRONMENT_LIMIT_BYTES = 4 * 1024
+TABLE_NAME_MAX = 255  # DynamoDB's limit, whatever name CloudFormation generates
+# Characters a parameter's value might hold, beyond ASCII: two, three and four bytes in UTF-8.
+WIDE_CHARACTERS = ("é", "€", "😀")
+NO_VALUE = object()
+
+# Each resource type of the stack, and the property that names it account-wide (None: named
+# inside its parent, or not named at all).
+PHYSICAL_NAMES = {
+    "AWS::ApiGatewayV2::Api": "Name",
+    "AWS::ApiGatewayV2::Stage": None,
+    "AWS::CloudWatch::Alarm": "AlarmName",
+    "AWS::DynamoDB::Table": "TableName",
+    "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
+    "AWS::IAM::Role": "RoleName",
+    "AWS::Lambda::Alias": None,
+    "AWS::Lambda::Function": "FunctionName",
+    "AWS::Lambda::Permission": None,
+    "AWS::Lambda::Version": None,
+    "AWS::Logs::LogGroup": "LogGroupName",
+    "AWS::Logs::MetricFilter": "FilterName",
+    "AWS::Scheduler::Schedule": "Name",
+    "AWS::SNS::Topic": "TopicName",
+}
+
+
+def transform(path: Path = TEMPLATE) -> dict[str, Any]:
+    """The template as ``sam deploy`` hands it to CloudFormation, made offline."""
+    from samtranslator.public.translator import ManagedPolicyLoader
+    from samtranslator.translator.transform import transform as sam_transform
+
+    class NoPolicies(ManagedPolicyLoader):
+        def __init__(self) -> None:
+            pass
+
+        def load(self) -> dict[str, str]:
+            return {}
+
+    packaged = cfn_yaml.load(str(path))
+    for resource in packaged["Resources"].values():
+        if resource["Type"] == "AWS::Serverless::Function":
+            # What `sam deploy` puts there once it has uploaded the built code.
+            resource["Properties"]["CodeUri"] = "s3://deployment-bucket/function.zip"
+    return sam_transform(packaged, {}, NoPolicies())
+
+
+@pytest.fixture(scope="module")
+def transformed() -> dict[str, Any]:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")  # the region the transform writes into ARNs
+        return transform()
+
+
+class Stack:
+    """The transformed template with every condition decided: what CloudFormation creates."""
+
+    def __init__(self, template: dict[str, Any], parameters: dict[str, str]) -> None:
+        self.template = template
+        self.parameters = {
+            **{name: str(p["Default"]) for name, p in template["Parameters"].items() if "Default" in p},
+            **REQUIRED_PARAMETERS,
+            **parameters,
+        }
+        self.resources = {
+            name: self.resolve(resource)
+            for name, resource in template["Resources"].items()
+            if "Condition" not in resource or self.holds(resource["Condition"])
+        }
+
+    def holds(self, condition: str) -> bool:
+        return bool(self.evaluate(self.template["Conditions"][condition]))
+
+    def evaluate(self, expression: Any) -> Any:
+        (function, arguments), *_ = expression.items()
+        if function == "Fn::Equals":
+            return str(self.resolve(arguments[0])) == str(self.resolve(arguments[1]))
+        if function == "Fn::Not":
+            return not self.evaluate(arguments[0])
+        if function == "Fn::And":
+            return all(self.evaluate(argument) for argument in arguments)
+        if function == "Fn::Or":
+            return any(self.evaluate(argument) for argument in arguments)
+        if function == "Condition":
+            return self.holds(arguments)
+        raise AssertionError(f"unknown condition function {function}")
+
+    def resolve(self, node: Any) -> Any:
+        if isinstance(node, list):
+            return [item for item in map(self.resolve, node) if item is not NO_VALUE]
+        if not isinstance(node, dict):
+            return node
+        if list(node) == ["Ref"]:
+            if node["Ref"] == "AWS::NoValue":
+                return NO_VALUE
+            return self.parameters.get(node["Ref"], node)
+        if list(node) == ["Fn::If"]:
+            condition, when_true, when_false = node["Fn::If"]
+            return self.resolve(when_true if self.holds(condition) else when_false)
+        resolved = {key: self.resolve(value) for key, value in node.items()}
+        return {key: value for key, value in resolved.items() if value is not NO_VALUE}
+
+    def of_type(self, kind: str) -> dict[str, dict[str, Any]]:
+        return {name: r["Properties"] for name, r in self.resources.items() if r["Type"] == kind}
+
+    def statements(self, role: str) -> list[dict[str, Any]]:
+        """Every statement a role grants: its own policies' and its managed policies' (those of this stack)."""
+        properties = self.resources[role]["Properties"]
+        documents = [policy["PolicyDocument"] for policy in properties.get("Policies", [])]
+        for managed in properties.get("ManagedPolicyArns", []):
+            assert isinstance(managed, dict) and list(managed) == ["Ref"], (role, managed)
+            documents.append(self.resources[managed["Ref"]]["Properties"]["PolicyDocument"])
+        return [statement for document in documents for statement in document["Statement"]]
+
+    def role_of(self, function: str) -> str:
+        role = self.resources[function]["Properties"]["Role"]
+        assert list(role) == ["Fn::GetAtt"] and role["Fn::GetAtt"][1] == "Arn", role
+        return str(role["Fn::GetAtt"][0])
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def test_the_template_transforms_offline(transformed: dict[str, Any]) -> None:
+    kinds = {resource["Type"] for resource in transformed["Resources"].values()}
+    assert {"AWS::Lambda::Function", "AWS::ApiGatewayV2::Api", "AWS::IAM::Role"} <= kinds
+    assert not [kind for kind in kinds if kind.startswith("AWS::Serverless::")]
+
+
+# Deploys on a new account, with default parameters.
+
+
+def test_with_default_parameters_no_function_reserves_concurrency(transformed: dict[str, Any]) -> None:
+    # A new account's concurrency quota may be 10, and Lambda keeps an unreserved minimum of 100:
+    # any reservation would fail the deploy there.
+    for name, function in Stack(transformed, {}).of_type("AWS::Lambda::Function").items():
+        assert "ReservedConcurrentExecutions" not in function, name
+    reserving = Stack(transformed, {"ReservedConcurrency": "20"}).of_type("AWS::Lambda::Function")
+    assert reserving["ApiFunction"]["ReservedConcurrentExecutions"] == "20"
+    assert "ReservedConcurrentExecutions" not in reserving["RetryFunction"]
+
+
+def test_every_alarm_can_publish_to_its_topic(transformed: dict[str, Any]) -> None:
+    # CloudWatch cannot use the AWS managed key of SNS (alias/aws/sns): a topic encrypted with it
+    # confirms its subscription, then drops every alarm. Only a key whose policy lets CloudWatch use it works.
+    stack = Stack(transformed, {})
+    alarms = stack.of_type("AWS::CloudWatch::Alarm")
+    assert alarms
+    for name, alarm in alarms.items():
+        actions = [
+            *alarm.get("AlarmActions", []),
+            *alarm.get("OKActions", []),
+            *alarm.get("InsufficientDataActions", []),
+        ]
+        assert actions, name
+        for action in actions:
+            topic = stack.resources[action["Ref"]]
+            assert topic["Type"] == "AWS::SNS::Topic", name
+            key = topic["Properties"].get("KmsMasterKeyId")
+            if key is None:
+                continue
+            assert isinstance(key, dict), f"{name}: {key} is not a key of this stack that CloudWatch may use"
+            key_name = next(iter(key.values()))
+            key_name = key_name[0] if isinstance(key_name, list) else key_name
+            policy = stack.resources[key_name]["Properties"]["KeyPolicy"]
+            granted = {
+                action
+                for statement in policy["Statement"]
+                if statement["Effect"] == "Allow"
+                and "cloudwatch.amazonaws.com" in as_list(statement["Principal"].get("Service", []))
+                for action in as_list(statement["Action"])
+            }
+            assert {"kms:Decrypt", "kms:GenerateDataKey*"} <= granted, name
+
+
+# Secrets: where they are, in the environment; what they are, only in Secrets Manager.
+
+
+def test_no_secret_value_is_put_in_an_environment(transformed: dict[str, Any]) -> None:
+    for name, function in (
+        Stack(transformed, {"TurnstileSecretArn": TURNSTILE_SECRET_ARN}).of_type("AWS::Lambda::Function").items()
+    ):
+        variables = function["Environment"]["Variables"]
+        assert "resolve:secretsmanager" not in json.dumps(variables), name
+        secretive = {variable for variable in variables if "SECRET" in variable}
+        assert all(variable.endswith(("_SECRET_ARN", "_SECRET_VERSION_ID")) for variable in secretive), secretive
+
+
+def test_the_api_function_may_read_its_secrets_and_the_retry_function_none(transformed: dict[str, Any]) -> None:
+    both = [IP_HASH_SECRET_ARN, TURNSTILE_SECRET_ARN]
+    for turnstile, readable in (("", [IP_HASH_SECRET_ARN]), (TURNSTILE_SECRET_ARN, both)):
+        stack = Stack(transformed, {"TurnstileSecretArn": turnstile})
+        api = stack.resources["ApiFunction"]["Properties"]["Environment"]["Variables"]
+        assert api["IP_HASH_SECRET_ARN"] == IP_HASH_SECRET_ARN and api["TURNSTILE_SECRET_ARN"] == turnstile
+        grants = [s for s in stack.statements(stack.role_of("ApiFunction")) if "secretsmanager" in json.dumps(s)]
+        assert [(as_list(s["Action"]), as_list(s["Resource"])) for s in grants] == [
+            (["secretsmanager:GetSecretValue"], readable)
+        ]
+
+        retry = stack.resources["RetryFunction"]["Properties"]["Environment"]["Variables"]
+        assert not [variable for variable in retry if "SECRET" in variable]
+        assert "secretsmanager" not in json.dumps(stack.statements(stack.role_of("RetryFunction")))
+
+
+# The 4 KB limit on a function's environment.
+
+
+def json_bytes(text: str) -> int:
+    """Bytes of ``text`` inside a JSON string: Lambda measures the variables as JSON (its error
+    message quotes the "String measured"), and this counts UTF-8, not escapes, for non-ASCII."""
+    return len(json.dumps(text, ensure_ascii=False)[1:-1].encode("utf-8"))
+
+
+def widest_character(name: str, parameter: dict[str, Any]) -> int:
+    """The most bytes one character of this parameter's value can take, as far as its pattern lets it."""
+    candidates = [chr(code) for code in range(128)] + list(WIDE_CHARACTERS)
+    pattern = parameter.get("AllowedPattern")
+    if pattern is None:
+        return max(map(json_bytes, candidates))
+    example = EXAMPLES.get(name) or parameter["Default"]
+    assert re.fullmatch(pattern, example), (name, example)
+    allowed = [
+        character
+        for character in candidates
+        if any(re.fullmatch(pattern, example[:i] + character + example[i:]) for i in range(len(example) + 1))
+    ]
+    assert allowed, name
+    return max(map(json_bytes, allowed))
+
+
+def worst_bytes(template: dict[str, Any], value: Any) -> int:
+    """The most bytes ``value`` can take in a function's environment, whatever the parameters allowed."""
+    if isinstance(value, str):
+        return json_bytes(value)
+    (function, argument), *_ = value.items()
+    if function == "Fn::If":
+        return max(worst_bytes(template, branch) for branch in argument[1:])
+    assert function == "Ref", value
+    if template["Resources"].get(argument, {}).get("Type") == "AWS::DynamoDB::Table":
+        return TABLE_NAME_MAX
+    parameter = template["Parameters"][argument]
+    if "AllowedValues" in parameter:
+        return max(json_bytes(str(allowed)) for allowed in parameter["AllowedValues"])
+    if parameter["Type"] == "Number":
+        assert "MaxValue" in parameter, f"{argument} flows into an environment: it needs a MaxValue"
+        return max(len(str(parameter.get("MinValue", ""))), len(str(parameter["MaxValue"])))
+    assert "MaxLength" in parameter, f"{argument} flows into an environment: it needs a MaxLength"
+    return int(parameter["MaxLength"]) * widest_character(argument, parameter)
+
+
+def test_no_allowed_parameter_values_can_overflow_an_environment(transformed: dict[str, Any]) -> None:
+    for name, resource in transformed["Resources"].items():
+        if resource["Type"] != "AWS::Lambda::Function":
+            continue
+        variables = resource["Properties"]["Environment"]["Variables"]
+        # {"NAME":"value",...}: the keys, the values at their longest, and the JSON around them.
+        worst = 2 + len(variables) - 1
+        for variable, value in variables.items():
+            worst += json_bytes(variable) + 2 + 1 + worst_bytes(transformed, value) + 2
+        assert worst <= ENVIRONMENT_LIMIT_BYTES, (name, worst)
+
+
+# One stack per name.
+
+
+def test_a_second_stack_fits_beside_the_first_in_the_same_account_and_region(transformed: dict[str, Any]) -> None:
+    stack = Stack(transformed, {})
+    for name, resource in stack.resources.items():
+        assert resource["Type"] in PHYSICAL_NAMES, f"{resource['Type']}: does it have an account-wide name?"
+        named = PHYSICAL_NAMES[resource["Type"]]
+        if named and named in resource["Properties"]:
+            assert "AWS::StackName" in json.dumps(resource["Properties"][named]), (name, resource["Properties"][named])
+    # The alarms watch metrics of this stack only: a staging stack's failures must not wake production's.
+    namespaces = [
+        f["MetricNamespace"]
+        for m in stack.of_type("AWS::Logs::MetricFilter").values()
+        for f in m["MetricTransformations"]
+    ] + [a["Namespace"] for a in stack.of_type("AWS::CloudWatch::Alarm").values()]
+    for namespace in namespaces:
+        assert namespace == "AWS/Lambda" or "AWS::StackName" in json.dumps(namespace), namespace
+
+
+# Tighter grants.
+
+
+def test_each_function_writes_to_its_own_log_group_only(transformed: dict[str, Any]) -> None:
+    stack = Stack(transformed, {"TurnstileSecretArn": TURNSTILE_SECRET_ARN})
+    functions = stack.of_type("AWS::Lambda::Function")
+    assert functions
+    for name, function in functions.items():
+        role = stack.resources[stack.role_of(name)]["Properties"]
+        # AWS managed policies (AWSLambdaBasicExecutionRole: logs on every log group) are not in
+        # the template, so no grant of theirs can be checked here: none may be attached.
+        assert all(isinstance(arn, dict) for arn in role.get("ManagedPolicyArns", [])), (name, role)
+        own_group = {"Fn::GetAtt": [function["LoggingConfig"]["LogGroup"]["Ref"], "Arn"]}
+        logs = [s for s in stack.statements(stack.role_of(name)) if "logs:" in json.dumps(s["Action"])]
+        assert logs, name
+        for statement in logs:
+            assert set(as_list(statement["Action"])) == {"logs:CreateLogStream", "logs:PutLogEvents"}, name
+            assert as_list(statement["Resource"]) == [own_group], name
+
+
+def test_no_grant_is_a_wildcard_action_or_resource(transformed: dict[str, Any]) -> None:
+    stack = Stack(transformed, {"TurnstileSecretArn": TURNSTILE_SECRET_ARN})
+    roles = stack.of_type("AWS::IAM::Role")
+    assert roles
+    for role in roles:
+        for statement in stack.statements(role):
+            assert all("*" not in action for action in as_list(statement["Action"])), (role, statement)
+            assert "*" not in as_list(statement.get("Resource")), (role, statement)
+
+
+def test_the_functions_get_only_the_table_actions_they_make(transformed: dict[str, Any]) -> None:
+    stack = Stack(transformed, {})
+    granted = {}
+    for function in ("ApiFunction", "RetryFunction"):
+        statements = [s for s in stack.statements(stack.role_of(function)) if "dynamodb:" in json.dumps(s)]
+        for statement in statements:
+            assert "ContactTable" in json.dumps(statement["Resource"]), (function, statement)
+        granted[function] = {action for s in statements for action in as_list(s["Action"])}
+    # The API's transaction is Put, Put and Update (no ConditionCheck); it reads a claim with GetItem.
+    assert granted["ApiFunction"] == {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem"}
+    assert granted["RetryFunction"] == {"dynamodb:UpdateItem", "dynamodb:Query"}
+
+
+def test_sending_email_is_conditioned_on_the_sender_address(transformed: dict[str, Any]) -> None:
+    stack = Stack(transformed, {})
+    for function in ("ApiFunction", "RetryFunction"):
+        (statement,) = [s for s in stack.statements(stack.role_of(function)) if "ses:" in json.dumps(s["Action"])]
+        assert set(as_list(statement["Action"])) == {"ses:SendEmail", "ses:SendRawEmail"}
+        assert statement["Condition"] == {"StringEquals": {"ses:FromAddress": REQUIRED_PARAMETERS["SenderEmail"]}}
