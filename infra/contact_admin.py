@@ -19,6 +19,7 @@ import argparse
 import collections
 import contextlib
 import csv
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -144,7 +145,7 @@ def table_text(rows: list[Message]) -> str:
     columns = [("id", 26), ("received_at", 24), ("notify_status", 13), ("name", 24), ("email", 30), ("message", 40)]
     lines = ["  ".join(name.ljust(width) for name, width in columns)]
     for row in rows:
-        record = row.record()
+        record = dataclasses.asdict(row)
         lines.append("  ".join(one_line(record[name], width).ljust(width) for name, width in columns))
     return "\n".join(line.rstrip() for line in lines)
 
@@ -190,14 +191,14 @@ def run(args: argparse.Namespace, out: TextIO) -> None:
         print(table_text(rows) if rows else "no messages", file=out)
     elif args.command == "show":
         message = get_message(dynamodb, table, args.id)
-        record = message.record()
+        record = dataclasses.asdict(message)
         for name in FIELDS:
             if record[name] is not None and name != "message":
                 print(f"{name}: {record[name]}", file=out)
         print(f"\n{message.message}", file=out)
     elif args.command == "export":
         records = [
-            {name: value for name, value in row.record().items() if name in FIELDS}
+            {name: value for name, value in dataclasses.asdict(row).items() if name in FIELDS}
             for row in messages(dynamodb, table, args.since)
         ]
         with (
