@@ -1,11 +1,12 @@
 """Settings, read once from the environment that ``template.yaml`` sets.
 
-Every variable the function reads is named here (the secrets' in
+Every variable the function reads is named here (the secrets' ARNs in
 ``handler/secrets.py``) and nowhere else, so the template and the code can be
-checked against each other. Each becomes the field of the same name, in lower
-case, of a frozen ``Settings`` (or, for what an email needs, of its
-``AlertSettings``). A setting that cannot work stops the function at start-up
-with a message naming it, rather than failing one visitor at a time.
+checked against each other. Each becomes the
+field of the same name, in lower case, of a frozen ``Settings`` (or, for what
+an email needs, of its ``AlertSettings``). A setting that cannot work stops the
+function at start-up with a message naming it, rather than failing one
+visitor at a time.
 """
 
 from __future__ import annotations

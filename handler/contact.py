@@ -108,7 +108,7 @@ def form_settings() -> Response:
         consent_text=config.consent_text,
         consent_version=config.consent_version,
         notice=config.alert.crisis_notice,
-        turnstile=bool(secrets.current().turnstile_secret),
+        turnstile=secrets.current().turnstile_secret is not None,
     )
 
 

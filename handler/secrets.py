@@ -9,7 +9,7 @@ be read fails the version's publication, and so the deploy), otherwise with
 the first request to the contact routes (``load_on_first_use``), which import
 boto3 anyway: serving content never waits for Secrets Manager.
 
-The contact routes read them, as a frozen ``Secrets``, with ``current()``.
+The contact routes read them as a frozen ``Secrets``, through ``current()``.
 """
 
 from __future__ import annotations
@@ -52,20 +52,20 @@ SECRETS = (
 
 
 @dataclass(frozen=True)
+class Secrets:
+    """The values read: kept out of any repr, so that no log of them can show one."""
+
+    ip_hash_secret: bytes = field(repr=False)  # keys every hash of a client address or a message
+    turnstile_secret: str | None = field(repr=False)  # None: no Turnstile check
+
+
+@dataclass(frozen=True)
 class Location:
     """Where one secret is kept: its ARN, and the version to read (None: the current one)."""
 
     secret: Secret
     arn: str
     version_id: str | None
-
-
-@dataclass(frozen=True)
-class Secrets:
-    """The secrets' values, as read (and never shown in a repr)."""
-
-    ip_hash_secret: bytes = field(repr=False)
-    turnstile_secret: str | None = field(repr=False)  # None: Turnstile is off
 
 
 def locations(environ: Mapping[str, str] = os.environ) -> tuple[Location, ...]:
@@ -106,23 +106,23 @@ def read(client: Any, location: Location) -> str:
 
 
 def load(app: Flask) -> None:
-    """Read every secret into the app's config (again, if a previous attempt failed)."""
+    """Read every secret into the app (again, if a previous attempt failed)."""
     client = app.extensions["aws"].secretsmanager
     values = {location.secret.setting: read(client, location) for location in app.extensions["secrets"]}
-    app.config["SECRETS"] = Secrets(
+    app.extensions["secret_values"] = Secrets(
         ip_hash_secret=values["IP_HASH_SECRET"].encode("utf-8"), turnstile_secret=values.get("TURNSTILE_SECRET")
     )
 
 
 def current() -> Secrets:
-    """The current app's secrets, once read."""
-    found: Secrets = current_app.config["SECRETS"]
+    """The current app's secrets; the contact routes' hook has read them."""
+    found: Secrets = current_app.extensions["secret_values"]
     return found
 
 
 def load_on_first_use() -> None:
     """The contact routes' before-request hook: the secrets, unless they were read at start-up."""
-    if request.method == "OPTIONS" or "SECRETS" in current_app.config:
+    if request.method == "OPTIONS" or "secret_values" in current_app.extensions:
         return  # a CORS preflight needs none
     try:
         load(current_app)

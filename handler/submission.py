@@ -76,16 +76,16 @@ class NotReceived:
 Outcome = Received | Invalid | RateLimited | KeyReused | NotReceived
 
 
-def receive(submission: Submission, settings: Settings, secrets: Secrets, aws: AwsClients) -> Outcome:
+def receive(submission: Submission, settings: Settings, keys: Secrets, aws: AwsClients) -> Outcome:
     """Check, store and alert; the outcome says what to answer."""
     started = time.perf_counter()
     fields, errors = validate(submission.data)
     if errors:
         return Invalid(errors)
     now = time.time()
-    claim = Claim.of(secrets.ip_hash_secret, fields["email"], fields["message"], submission.idempotency_key)
+    claim = Claim.of(keys.ip_hash_secret, fields["email"], fields["message"], submission.idempotency_key)
     store = MessageStore(aws.dynamodb, settings.contact_table_name)
-    verdict = check_turnstile(submission, secrets.turnstile_secret, settings.turnstile_verify_url, store, claim, now)
+    verdict = check_turnstile(submission, settings, keys, store, claim, now)
     if verdict is not None and not isinstance(verdict, str):
         return verdict
 
@@ -99,7 +99,7 @@ def receive(submission: Submission, settings: Settings, secrets: Secrets, aws: A
         preferred_contact=fields["preferred_contact"],
         message=fields["message"],
         consent_version=settings.consent_version,
-        ip_hash=keyed_hash(secrets.ip_hash_secret, "address", submission.client_address),
+        ip_hash=keyed_hash(keys.ip_hash_secret, "address", submission.client_address),
         user_agent=submission.user_agent,
         source_page=submission.source_page,
         turnstile=verdict,
@@ -126,16 +126,17 @@ def receive(submission: Submission, settings: Settings, secrets: Secrets, aws: A
 
 
 def check_turnstile(
-    submission: Submission, secret: str | None, verify_url: str, store: MessageStore, claim: Claim, now: float
+    submission: Submission, settings: Settings, keys: Secrets, store: MessageStore, claim: Claim, now: float
 ) -> str | Outcome | None:
     """``passed``, or ``unverified`` (Cloudflare could not say), or else the outcome that ends
-    the submission; None when the check is off (no secret)."""
+    the submission; None when the check is off."""
+    secret = keys.turnstile_secret
     if secret is None:
         return None
     token = submission.data.get(TURNSTILE_FIELD)
     if not turnstile.well_formed(token):
         return Invalid({TURNSTILE_FIELD: "required"})
-    verdict = turnstile.verify(secret, token, verify_url)
+    verdict = turnstile.verify(secret, token, settings.turnstile_verify_url)
     if verdict is False:
         # Cloudflare takes a token once: a retry of a message already stored
         # fails the check, and must get the first message's id, not an error.

@@ -1,4 +1,5 @@
-"""Fixtures: compiled content, an embedded AWS (moto), and the Lambda entry point
+"""Fixtures: compiled content, an embedded AWS (moto), AWS's own DynamoDB engine
+(DynamoDB Local) as a second judge of storage, and the Lambda entry point
 configured as a deployment would be."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from dynamodb_local import DynamoDBLocal
 
 from infra import build_content, local_stack
 from infra.aws_template import create_contact_table
@@ -52,6 +54,7 @@ def no_real_aws(monkeypatch: pytest.MonkeyPatch) -> None:
         "AWS_PROFILE",
         "AWS_SESSION_TOKEN",
         "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_DYNAMODB",
         "AWS_CONFIG_FILE",
         "AWS_SHARED_CREDENTIALS_FILE",
     ):
@@ -94,7 +97,8 @@ def lambda_handler(make_handler: Callable[..., LambdaHandler]) -> LambdaHandler:
 
 @dataclass
 class EmbeddedAws:
-    """moto's AWS, with the contact table built from template.yaml and the sender verified."""
+    """moto's AWS (its DynamoDB, or DynamoDB Local), with the contact table built from
+    template.yaml and the sender verified."""
 
     dynamodb: Any
     ses: Any
@@ -149,16 +153,81 @@ def moto_clients() -> Iterator[tuple[Any, Any]]:
         yield boto3.client("dynamodb", region_name=REGION), boto3.client("ses", region_name=REGION)
 
 
+DYNAMODB_ENGINES = ("moto", "dynamodb-local")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "dynamodb_engines: the module's tests that use `aws` run on moto and on DynamoDB Local"
+    )
+    config.addinivalue_line("markers", "moto_only(reason): in a dynamodb_engines module, a test that only moto runs")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test that uses ``aws``, in a module marked ``dynamodb_engines``, runs on each
+    DynamoDB engine, its id naming the engine (``test_x[dynamodb-local]``)."""
+    test = metafunc.definition
+    if (
+        "aws" in metafunc.fixturenames
+        and test.get_closest_marker("dynamodb_engines")
+        and not test.get_closest_marker("moto_only")
+    ):
+        metafunc.parametrize("dynamodb", DYNAMODB_ENGINES, indirect=True)
+
+
+def on_dynamodb_local(item: pytest.Item) -> bool:
+    callspec = getattr(item, "callspec", None)
+    return callspec is not None and callspec.params.get("dynamodb") == "dynamodb-local"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Where DynamoDB Local cannot run, the tests on it are skipped, saying why (one line per module)."""
+    chosen = [item for item in items if on_dynamodb_local(item)]
+    reason = DynamoDBLocal.unavailable() if chosen else None
+    if reason:
+        for item in chosen:
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(scope="session")
+def dynamodb_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DynamoDBLocal]:
+    """AWS's own DynamoDB engine, started once per session on a loopback port."""
+    engine = DynamoDBLocal.start(tmp_path_factory.mktemp("dynamodb-local"))
+    yield engine
+    engine.stop()
+
+
+@pytest.fixture(scope="session")
+def dynamodb_local_client(dynamodb_local: DynamoDBLocal) -> Any:
+    return dynamodb_local.client(REGION)
+
+
 @pytest.fixture
-def aws(moto_clients: tuple[Any, Any]) -> EmbeddedAws:
+def dynamodb(request: pytest.FixtureRequest, moto_clients: tuple[Any, Any], monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A client of the DynamoDB engine in use (moto, unless parametrized), with a fresh contact
+    table built from template.yaml.
+
+    The function reaches DynamoDB Local through AWS_ENDPOINT_URL_DYNAMODB, which boto3
+    reads; moto's mock lets requests to that endpoint through, and keeps SES.
+    """
+    if getattr(request, "param", "moto") == "moto":
+        client = moto_clients[0]
+    else:
+        client = request.getfixturevalue("dynamodb_local_client")
+        monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", client.meta.endpoint_url)
+    if TABLE in client.list_tables()["TableNames"]:
+        client.delete_table(TableName=TABLE)
+    create_contact_table(client, TABLE)
+    return client
+
+
+@pytest.fixture
+def aws(moto_clients: tuple[Any, Any], dynamodb: Any) -> EmbeddedAws:
     """A fresh contact table built from template.yaml, and an SES with only the sender verified."""
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.ses.models import ses_backends
 
-    dynamodb, ses = moto_clients
-    if TABLE in dynamodb.list_tables()["TableNames"]:
-        dynamodb.delete_table(TableName=TABLE)
-    create_contact_table(dynamodb, TABLE)
+    ses = moto_clients[1]
     ses_backends[DEFAULT_ACCOUNT_ID][REGION].reset()
     ses.verify_email_identity(EmailAddress=SENDER)
     return EmbeddedAws(dynamodb=dynamodb, ses=ses)

@@ -1,4 +1,5 @@
-"""``POST /contact`` through the Lambda entry point, on moto's DynamoDB and SES."""
+"""``POST /contact`` through the Lambda entry point, on moto's SES and on each DynamoDB
+engine (moto's, and DynamoDB Local)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ import time
 
 import pytest
 from apigw import SHAPES, event, json_body, response_header
-from conftest import IP_HASH_SECRET, SENDER, THERAPIST, WEBSITE_ORIGIN
+from conftest import IP_HASH_SECRET, SENDER, TABLE, THERAPIST, WEBSITE_ORIGIN
 from contact_helpers import VALID, VISITOR_IP, attribute, aws_clients, header_value, mailbox, post_form, post_json
+
+pytestmark = pytest.mark.dynamodb_engines
 
 
 @pytest.fixture
@@ -476,6 +479,23 @@ def test_the_same_email_and_message_within_ten_minutes_is_one_message(aws, conta
     assert again["id"] == first["id"]
     different = json_body(post_json(contact, {**VALID, "message": "Something else"}))
     assert different["id"] != first["id"]
+    assert len(aws.messages()) == 2 and len(aws.emails()) == 2
+
+
+def test_a_claim_past_its_window_no_longer_holds_though_ttl_has_not_deleted_it(aws, contact) -> None:
+    """DynamoDB's TTL deletes expired items when it gets to them (within days), so the
+    claim's condition compares its expiry with the clock: the same message sent after
+    the window is a new message."""
+    first = json_body(post_json(contact, VALID))["id"]
+    (claim,) = [item for item in aws.items() if item["pk"]["S"].startswith("CLAIM#")]
+    aws.dynamodb.update_item(  # time passing: the window is over, the item still there
+        TableName=TABLE,
+        Key={"pk": claim["pk"], "sk": claim["sk"]},
+        UpdateExpression="SET expires_at = :past",
+        ExpressionAttributeValues={":past": {"N": str(int(time.time()) - 1)}},
+    )
+    again = json_body(post_json(contact, VALID))["id"]
+    assert again != first
     assert len(aws.messages()) == 2 and len(aws.emails()) == 2
 
 

@@ -1,4 +1,5 @@
-"""``contact-admin`` against moto: messages stored through the real entry point, then managed."""
+"""``contact-admin`` on each DynamoDB engine (moto's, and DynamoDB Local): messages stored
+through the real entry point, then managed."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from conftest import SENDER, THERAPIST
 from contact_helpers import VALID, attribute, post_json
 
 from infra import contact_admin
+
+pytestmark = pytest.mark.dynamodb_engines
 
 
 @pytest.fixture

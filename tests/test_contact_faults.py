@@ -1,4 +1,8 @@
-"""Nothing lost: SES failing, DynamoDB failing, both, racing retries, and the retry function."""
+"""Nothing lost: SES failing, DynamoDB failing, both, racing retries, and the retry function.
+
+Each test runs on moto's DynamoDB and on DynamoDB Local, but those where DynamoDB never
+answers for itself (its answers stubbed, or every call timed out): those run on moto alone.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,9 @@ from contact_helpers import VALID, attribute, aws_clients, current_app, post_jso
 
 from handler import aws as aws_module
 from handler.storage import iso_time
+
+pytestmark = pytest.mark.dynamodb_engines
+NOT_THE_ENGINE = pytest.mark.moto_only("DynamoDB's answers are stubbed or never come: no engine is asked")
 
 
 @pytest.fixture
@@ -160,6 +167,7 @@ def test_ses_throttling_is_retried_later(aws, contact) -> None:
     assert attribute(item, "last_error") == "Throttling" and attribute(item, "notify_status") == "retrying"
 
 
+@NOT_THE_ENGINE
 def test_dynamodb_throttling_sends_the_whole_message_by_email_and_answers_202(aws, make_handler) -> None:
     handler = make_handler(NOTIFY_DETAIL="minimal")  # the fallback email is full regardless
     with Stubber(aws_clients().dynamodb) as stub:
@@ -180,6 +188,7 @@ def test_dynamodb_throttling_sends_the_whole_message_by_email_and_answers_202(aw
     assert "could not be saved" in text
 
 
+@NOT_THE_ENGINE
 def test_dynamodb_and_ses_both_failing_is_a_503_asking_to_try_again(aws, contact) -> None:
     unverify_sender(aws)
     with Stubber(aws_clients().dynamodb) as stub:
@@ -195,6 +204,7 @@ def test_dynamodb_and_ses_both_failing_is_a_503_asking_to_try_again(aws, contact
     assert aws.items() == [] and aws.emails() == []
 
 
+@NOT_THE_ENGINE
 def test_a_transaction_conflict_is_tried_again(aws, contact) -> None:
     """DynamoDB cancels a transaction that races another on the same item; moto cannot, so Stubber does."""
     conflict = {"CancellationReasons": [{"Code": "None"}, {"Code": "TransactionConflict"}, {"Code": "None"}]}
@@ -276,6 +286,7 @@ def conflict_error(stub: Stubber) -> None:
     )
 
 
+@NOT_THE_ENGINE
 def test_conflicts_that_never_clear_fall_back_to_email(aws, contact) -> None:
     with Stubber(aws_clients().dynamodb) as stub:
         for _ in range(3):
@@ -286,40 +297,58 @@ def test_conflicts_that_never_clear_fall_back_to_email(aws, contact) -> None:
     assert VALID["message"] in aws.emails()[0].get_body(("plain",)).get_content()
 
 
-def test_a_transaction_whose_answer_was_lost_counts_as_stored(aws) -> None:
-    """botocore retried a transaction that had committed: its own claim is in the way. That is
-    success, not a duplicate, or the alert would wait for the retry function."""
-    from handler.message import Message
-    from handler.storage import Claim, Limits, MessageStore, Recorded, new_id
+def test_a_transaction_whose_answer_was_lost_is_stored_alerted_and_counted_once(aws, contact) -> None:
+    """The transaction committed, its answer was lost, and botocore sent it again. DynamoDB
+    (and DynamoDB Local) answers the repeat with success, by its ClientRequestToken; moto
+    ignores the token and cancels it, our own claim in the way. Either way: one message,
+    alerted at once (not left for the retry function), counted once against the rate limit."""
+    lost: list[int] = []
 
-    message_id = new_id()
-    own_claim = {"message_id": {"S": message_id}, "content_hash": {"S": "c"}}
-    message = Message(
-        id=message_id,
-        received_at="2026-11-26T00:00:00.000Z",
-        name="n",
-        email="e@example.org",
-        preferred_contact="email",
-        message="m",
-        consent_version="v",
-        ip_hash="r",
-    )
-    store = MessageStore(aws.dynamodb, "contact-messages")
-    with Stubber(aws.dynamodb) as stub:
-        stub.add_client_error(
-            "transact_write_items",
-            service_error_code="TransactionCanceledException",
-            http_status_code=400,
-            modeled_fields={
-                "CancellationReasons": [
-                    {"Code": "ConditionalCheckFailed"},
-                    {"Code": "ConditionalCheckFailed", "Item": own_claim},
-                    {"Code": "None"},
-                ]
-            },
-        )
-        outcome = store.record(message, Claim("k", "c", 600), Limits(365, 5, 600))
-    assert outcome == Recorded(message_id)
+    def lose_the_first_answer(attempts: int, **_: Any) -> int | None:
+        if attempts > 1:
+            return None
+        lost.append(attempts)
+        return 0  # seconds before botocore sends it again
+
+    events = aws_clients().dynamodb.meta.events
+    events.register_first("needs-retry.dynamodb.TransactWriteItems", lose_the_first_answer)
+    try:
+        result = post_json(contact, VALID)
+    finally:
+        events.unregister("needs-retry.dynamodb.TransactWriteItems", lose_the_first_answer)
+    assert result["statusCode"] == 201 and lost == [1]
+    (item,) = aws.messages()
+    assert attribute(item, "id") == json_body(result)["id"] and attribute(item, "notify_status") == "sent"
+    assert len(aws.emails()) == 1
+    (rate,) = [item for item in aws.items() if item["pk"]["S"].startswith("RATE#")]
+    assert attribute(rate, "hits") == 1
+
+
+def test_a_due_message_listed_by_two_retry_runs_is_sent_once(aws, contact, serialised_moto) -> None:
+    """Two runs list the same due messages (as a run does that reads the index before it
+    has caught up with another's lease): the conditional lease gives each message to one."""
+    unverify_sender(aws)
+    ids = [json_body(post_json(contact, {**VALID, "message": f"Message {n}"}))["id"] for n in range(3)]
+    for message_id in ids:
+        make_due_now(aws, message_id)
+    aws.ses.verify_email_identity(EmailAddress=SENDER)
+    retry = retry_entry_point()
+    clients = importlib.import_module("handler.retry").app.extensions["aws"]
+    clients.warm_up()
+    both_listed = threading.Barrier(2, timeout=30)
+    clients.dynamodb.meta.events.register("after-call.dynamodb.Query", lambda **_: both_listed.wait())
+    counts: list[dict[str, int]] = []
+    runs = [threading.Thread(target=lambda: counts.append(retry(SCHEDULED_EVENT, None))) for _ in range(2)]
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.join()
+    assert [run["due"] for run in counts] == [3, 3]
+    assert sum(run["sent"] for run in counts) == 3 and sum(run["skipped"] for run in counts) == 3
+    assert len(aws.emails()) == 3
+    assert {(attribute(item, "notify_status"), attribute(item, "notify_attempts")) for item in aws.messages()} == {
+        ("sent", 2)
+    }
 
 
 @contextlib.contextmanager
@@ -357,6 +386,7 @@ def test_a_slow_ses_near_the_time_limit_leaves_the_message_stored_for_the_retry(
     assert len(aws.emails()) == 1
 
 
+@NOT_THE_ENGINE
 def test_a_dynamodb_that_never_answers_still_gets_the_message_to_the_therapist(aws, contact) -> None:
     """Every DynamoDB attempt times out: botocore gives up after its attempts, and the
     email carries the whole message (the time this takes fits the function's timeout:

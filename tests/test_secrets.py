@@ -52,16 +52,16 @@ def test_a_secret_that_cannot_be_used_stops_start_up_naming_its_setting(
 
 def test_with_eager_init_the_secrets_are_read_at_start_up(aws, make_handler) -> None:
     make_handler(AWS_EAGER_INIT="true", TURNSTILE_SECRET_ARN=TURNSTILE_SECRET_ARN)
-    read = current_app().config["SECRETS"]
+    read = current_app().extensions["secret_values"]
     assert read.ip_hash_secret == IP_HASH_SECRET.encode() and read.turnstile_secret == TURNSTILE_SECRET
 
 
 def test_without_it_content_reads_no_secret_and_the_first_contact_request_reads_them(aws, make_handler) -> None:
     handler = make_handler(TURNSTILE_SECRET_ARN=TURNSTILE_SECRET_ARN)
     assert handler(event("GET", "/articles"), None)["statusCode"] == 200
-    assert "secretsmanager" not in vars(aws_clients()) and "SECRETS" not in current_app().config
+    assert "secretsmanager" not in vars(aws_clients()) and "secret_values" not in current_app().extensions
     assert json_body(handler(event("GET", "/contact"), None))["turnstile"] is True
-    read = current_app().config["SECRETS"]
+    read = current_app().extensions["secret_values"]
     assert read.ip_hash_secret == IP_HASH_SECRET.encode() and read.turnstile_secret == TURNSTILE_SECRET
 
 
@@ -97,4 +97,4 @@ def test_the_retry_function_starts_and_runs_with_no_secret(aws, monkeypatch, com
 
     retry = importlib.reload(handler.retry)
     assert retry.lambda_handler({}, None) == {"due": 0, "sent": 0, "failed": 0, "skipped": 0}
-    assert "secrets" not in retry.app.extensions and "SECRETS" not in retry.app.config
+    assert "secrets" not in retry.app.extensions and "secret_values" not in retry.app.extensions
