@@ -24,6 +24,7 @@ import importlib
 import json
 import logging
 import os
+import re
 import secrets
 import sys
 import threading
@@ -43,6 +44,7 @@ from infra.aws_template import create_contact_table
 
 ROOT = Path(__file__).resolve().parent.parent
 TEXT_TYPES = ("application/json", "text/")
+SIGN_IN_TOKEN = re.compile(r"^/inbox/login/[^/]+$")  # kept out of the request log
 # The example website page (examples/), served at the API's own origin.
 EXAMPLE_FILES = {"/": ("index.html", "text/html"), "/practice.js": ("practice.js", "text/javascript")}
 SAMPLE_MESSAGES = [
@@ -165,8 +167,9 @@ def gateway(lambda_handler: LambdaHandler) -> Callable[..., Iterable[bytes]]:
             page.headers["Cache-Control"] = "no-store"
             return page(environ, start_response)
         result = lambda_handler(to_event(request), None)
-        # Method, path and status only: no client address, no query, no body.
-        print(f"{request.method} {request.path} {result['statusCode']} {1000 * (time.perf_counter() - started):.1f} ms")
+        # Method, path and status only: no client address, no query, no body, no sign-in token.
+        path = SIGN_IN_TOKEN.sub("/inbox/login/<token>", request.path)
+        print(f"{request.method} {path} {result['statusCode']} {1000 * (time.perf_counter() - started):.1f} ms")
         return to_response(result)(environ, start_response)
 
     return app
@@ -253,7 +256,8 @@ def start_aws(host: str, port: int, serialize: bool = True) -> tuple[ThreadedMot
     )
     create_contact_table(session.client("dynamodb", endpoint_url=url), os.environ["CONTACT_TABLE_NAME"])
     session.client("ses", endpoint_url=url).verify_email_identity(EmailAddress=os.environ["SENDER_EMAIL"])
-    # A new secret each run: local addresses are hashed, but nothing needs them to match later.
+    # A new secret each run: local addresses are hashed, but nothing needs them to match later
+    # (and the inbox's key is derived from it: a restart signs the inbox out).
     put_secret(
         session.client("secretsmanager", endpoint_url=url), os.environ["IP_HASH_SECRET_ARN"], secrets.token_hex(32)
     )
@@ -313,6 +317,8 @@ def main(argv: list[str]) -> int:
     for path in ("/health", "/articles", "/articles/what-is-psychodynamic-therapy", "/feed.json", "/feed.xml"):
         print(f"  {base}{path}")
     print(f"  {base}/contact  (POST a message; GET shows the consent text)")
+    inbox_emails = os.environ.get("INBOX_EMAILS") or os.environ["NOTIFY_EMAIL"]
+    print(f"  {base}/inbox  (the therapist's inbox: sign in as {inbox_emails}, the link is in the outbox)")
     print(f"  {base}/dev/outbox  (the emails SES would have sent, newest first; local only)")
     try:
         threading.Event().wait()
