@@ -36,6 +36,8 @@ EXAMPLES = {
 }
 ENVIRONMENT_LIMIT_BYTES = 4 * 1024
 TABLE_NAME_MAX = 255  # DynamoDB's limit, whatever name CloudFormation generates
+# A stack's id, its name at CloudFormation's longest (128 characters): what a name made from it can be.
+STACK_ID = f"arn:aws:cloudformation:us-east-1:123456789012:stack/{'s' * 128}/e3a5b0c0-1c2d-11ef-9f0e-0a1b2c3d4e5f"
 # Characters a parameter's value might hold, beyond ASCII: two, three and four bytes in UTF-8.
 WIDE_CHARACTERS = ("é", "€", "😀")
 NO_VALUE = object()
@@ -48,6 +50,7 @@ PHYSICAL_NAMES = {
     "AWS::CloudWatch::Alarm": "AlarmName",
     "AWS::DynamoDB::Table": "TableName",
     "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
+    "AWS::KMS::Key": None,
     "AWS::IAM::Role": "RoleName",
     "AWS::Lambda::Alias": None,
     "AWS::Lambda::Function": "FunctionName",
@@ -56,7 +59,11 @@ PHYSICAL_NAMES = {
     "AWS::Logs::LogGroup": "LogGroupName",
     "AWS::Logs::MetricFilter": "FilterName",
     "AWS::Scheduler::Schedule": "Name",
+    "AWS::SES::ConfigurationSet": "Name",
+    "AWS::SES::ConfigurationSetEventDestination": None,
+    "AWS::SNS::Subscription": None,
     "AWS::SNS::Topic": "TopicName",
+    "AWS::SNS::TopicPolicy": None,
 }
 
 
@@ -272,8 +279,11 @@ def worst_bytes(template: dict[str, Any], value: Any) -> int:
     if function == "Fn::If":
         return max(worst_bytes(template, branch) for branch in argument[1:])
     assert function == "Ref", value
-    if template["Resources"].get(argument, {}).get("Type") == "AWS::DynamoDB::Table":
+    resource = template["Resources"].get(argument, {})
+    if resource.get("Type") == "AWS::DynamoDB::Table":
         return TABLE_NAME_MAX
+    if resource.get("Type") == "AWS::SES::ConfigurationSet":
+        return json_bytes(made_from_stack_id(resource["Properties"]["Name"]))
     parameter = template["Parameters"][argument]
     if "AllowedValues" in parameter:
         return max(json_bytes(str(allowed)) for allowed in parameter["AllowedValues"])
@@ -282,6 +292,24 @@ def worst_bytes(template: dict[str, Any], value: Any) -> int:
         return max(len(str(parameter.get("MinValue", ""))), len(str(parameter["MaxValue"])))
     assert "MaxLength" in parameter, f"{argument} flows into an environment: it needs a MaxLength"
     return int(parameter["MaxLength"]) * widest_character(argument, parameter)
+
+
+def made_from_stack_id(value: Any) -> str:
+    """A name the template makes from the stack's id (Fn::Join, Fn::Select, Fn::Split), as CloudFormation makes it."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return [made_from_stack_id(item) for item in value]  # type: ignore[return-value]
+    (function, argument), *_ = value.items()
+    if function == "Ref":
+        assert argument == "AWS::StackId", value
+        return STACK_ID
+    if function == "Fn::Join":
+        return str(argument[0]).join(made_from_stack_id(argument[1]))
+    if function == "Fn::Split":
+        return made_from_stack_id(argument[1]).split(argument[0])  # type: ignore[return-value]
+    assert function == "Fn::Select", value
+    return made_from_stack_id(argument[1])[int(argument[0])]
 
 
 def test_no_allowed_parameter_values_can_overflow_an_environment(transformed: dict[str, Any]) -> None:
@@ -305,7 +333,8 @@ def test_a_second_stack_fits_beside_the_first_in_the_same_account_and_region(tra
         assert resource["Type"] in PHYSICAL_NAMES, f"{resource['Type']}: does it have an account-wide name?"
         named = PHYSICAL_NAMES[resource["Type"]]
         if named and named in resource["Properties"]:
-            assert "AWS::StackName" in json.dumps(resource["Properties"][named]), (name, resource["Properties"][named])
+            given = json.dumps(resource["Properties"][named])
+            assert "AWS::StackName" in given or "AWS::StackId" in given, (name, given)
     # The alarms watch metrics of this stack only: a staging stack's failures must not wake production's.
     namespaces = [
         f["MetricNamespace"]
