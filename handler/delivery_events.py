@@ -35,7 +35,7 @@ from handler.config import settings
 from handler.errors import UNHANDLED_ERROR
 from handler.message import AlertDelivery, DeliveryReport
 from handler.notification import EmailKind, EmailTags
-from handler.storage import MessageStore, ReportOutcome, StorageUnavailable, iso_time
+from handler.storage import MessageStore, ReportOutcome, StorageUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +110,8 @@ def moment(value: Any) -> str | None:
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.UTC)
-    return iso_time(parsed.timestamp())
+    parsed = parsed.astimezone(dt.UTC)
+    return parsed.strftime("%Y-%m-%dT%H:%M:%S") + f".{parsed.microsecond // 1000:03d}Z"
 
 
 def recipients(details: dict[str, Any], key: str) -> tuple[str, ...]:
@@ -122,10 +123,12 @@ def recipients(details: dict[str, Any], key: str) -> tuple[str, ...]:
 def report_of(ses_event: Any, envelope_time: str | None) -> DeliveryReport | str:
     """The report an SES event makes of an alert, or why it makes none: ``other_event``,
     ``untagged`` (not one of our tagged emails), or ``acknowledgement``."""
-    if not isinstance(ses_event, dict) or not isinstance(ses_event.get("mail"), dict):
-        raise Malformed("an SES event without its mail object")
+    if not isinstance(ses_event, dict):
+        raise Malformed("not an SES event")
     if ses_event.get("eventType") not in REPORTED:
         return "other_event"  # Send, Open, Click, Subscription: not published here, and not a fate
+    if not isinstance(ses_event.get("mail"), dict):
+        raise Malformed("an SES event without its mail object")
     tags = EmailTags.from_ses(ses_event["mail"].get("tags"))
     if tags is not None and tags.kind is not EmailKind.ALERT:
         return tags.kind.value

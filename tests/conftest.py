@@ -233,6 +233,26 @@ def aws(moto_clients: tuple[Any, Any], dynamodb: Any) -> EmbeddedAws:
     return EmbeddedAws(dynamodb=dynamodb, ses=ses)
 
 
+@pytest.fixture
+def sent_emails(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """Every email SES accepted, as the code asked for it: ``send_raw_email``'s parameters
+    (moto ignores ConfigurationSetName and Tags) and SES's MessageId. botocore is watched,
+    not replaced: every call still goes to moto."""
+    import botocore.client
+
+    calls: list[dict[str, Any]] = []
+    real = botocore.client.BaseClient._make_api_call
+
+    def watched(client: Any, operation: str, parameters: dict[str, Any]) -> Any:
+        answer = real(client, operation, parameters)
+        if operation == "SendRawEmail":
+            calls.append({**parameters, "MessageId": answer["MessageId"]})
+        return answer
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", watched)
+    return calls
+
+
 LOCAL_VARIABLES = (
     *local_stack.LOCAL_SETTINGS,
     "CONTENT_DIR",
