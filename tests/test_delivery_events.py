@@ -176,7 +176,7 @@ def test_an_older_or_less_final_report_never_overwrites_a_newer_or_more_final_on
     assert len(markers(caplog)) == 1
 
 
-def test_a_report_of_a_later_delivery_clears_the_details_of_an_earlier_attempt(aws, alerted) -> None:
+def test_a_resend_s_reports_replace_the_earlier_attempt_s_and_never_the_reverse(aws, alerted, caplog) -> None:
     message_id, alert, _ = alerted
     handler = entry_point()
     handler(via_sns(ses_record("bounce", alert, recipient=THERAPIST)), None)
@@ -188,6 +188,10 @@ def test_a_report_of_a_later_delivery_clears_the_details_of_an_earlier_attempt(a
         ExpressionAttributeValues={":two": {"N": "2"}},
     )
     assert stored(aws, message_id).alert_fate is None  # the bounce was of attempt 1
+    # A report of attempt 1 arriving now is stale: it neither counts nor alarms.
+    late = ses_record("bounce", alert, recipient=THERAPIST, at="2026-11-27T09:00:00.000Z")
+    assert handler(via_sns(late), None) == {"events": 1, "unchanged": 1}
+    assert len(markers(caplog)) == 1
     assert handler(via_sns(ses_record("delivery", later, recipient=THERAPIST)), None) == {"events": 1, "recorded": 1}
     message = stored(aws, message_id)
     assert (message.alert_fate, message.alert_attempt) == (AlertDelivery.DELIVERED, 2)
