@@ -73,6 +73,13 @@ def compiled_content(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
+def function_environment(monkeypatch: pytest.MonkeyPatch, compiled_content: Path) -> None:
+    """The environment a deployment gives the functions: their modules build their app at import."""
+    for name, value in {**BASE_ENVIRONMENT, "CONTENT_DIR": str(compiled_content)}.items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.fixture
 def make_handler(monkeypatch: pytest.MonkeyPatch, compiled_content: Path) -> Callable[..., LambdaHandler]:
     """``handler.main.lambda_handler``, imported afresh under the given environment.
 

@@ -41,11 +41,7 @@ def test_cfn_lint_finds_no_error_and_no_warning() -> None:
     assert completed.stdout.strip() == ""
 
 
-def test_each_function_handler_is_a_callable_of_the_package(
-    template: dict[str, Any], monkeypatch, compiled_content
-) -> None:
-    for name, value in {**BASE_ENVIRONMENT, "CONTENT_DIR": str(compiled_content)}.items():
-        monkeypatch.setenv(name, value)
+def test_each_function_handler_is_a_callable_of_the_package(template: dict[str, Any], function_environment) -> None:
     for name, function in functions(template).items():
         module_name, _, attribute = function["Properties"]["Handler"].rpartition(".")
         assert callable(getattr(importlib.import_module(module_name), attribute)), name
@@ -157,7 +153,9 @@ def test_every_alarm_reaches_the_alarm_email(template: dict[str, Any]) -> None:
     assert subscription == {"Protocol": "email", "Endpoint": {"Ref": "AlarmEmail"}}
 
 
-def test_the_log_markers_the_alarms_watch_are_the_ones_the_code_logs(template: dict[str, Any]) -> None:
+def test_the_log_markers_the_alarms_watch_are_the_ones_the_code_logs(
+    template: dict[str, Any], function_environment
+) -> None:
     from handler.delivery import PERMANENT_FAILURE
     from handler.delivery_events import ALERT_NOT_DELIVERED
     from handler.errors import UNHANDLED_ERROR
