@@ -281,3 +281,14 @@ def test_no_event_logs_personal_data(aws, alerted, caplog, capfd) -> None:
     assert MARKER in logged
     for value in [*PERSONAL, THERAPIST, SENDER, "New enquiry", "smtp; 550"]:
         assert value not in logged, value
+
+
+def test_the_function_starts_and_runs_with_no_secret(aws, alerted, monkeypatch) -> None:
+    message_id, alert, _ = alerted
+    monkeypatch.delenv("IP_HASH_SECRET_ARN")  # template.yaml gives this function none
+    events_handler = entry_point()
+    assert events_handler(via_sns(ses_record("delivery", alert)), None) == {"events": 1, "recorded": 1}
+    from handler import delivery_events
+
+    assert "secrets" not in delivery_events.app.extensions
+    assert stored(aws, message_id).alert_fate is AlertDelivery.DELIVERED
