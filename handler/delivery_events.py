@@ -115,7 +115,9 @@ def moment(value: Any) -> str | None:
 
 
 def recipients(details: dict[str, Any], key: str) -> tuple[str, ...]:
-    listed = details.get(RECIPIENTS.get(key, ""), [])
+    listed = details.get(RECIPIENTS.get(key, ""))
+    if not isinstance(listed, list):
+        return ()
     found = [item.get("emailAddress") if isinstance(item, dict) else item for item in listed]
     return tuple(address for address in found if isinstance(address, str))
 
@@ -141,16 +143,19 @@ def report_of(ses_event: Any, envelope_time: str | None) -> DeliveryReport | str
     at = moment(details.get("timestamp")) or moment(envelope_time) or moment(ses_event["mail"].get("timestamp"))
     if at is None:
         raise Malformed("an SES event without a time")
-    bounced = state is AlertDelivery.BOUNCED
     return DeliveryReport(
         message_id=tags.message_id,
         attempt=tags.attempt,
         state=state,
         at=at,
-        bounce_type=str(details.get("bounceType")) if bounced else None,
-        bounce_subtype=str(details.get("bounceSubType")) if bounced and details.get("bounceSubType") else None,
+        bounce_type=text(details.get("bounceType")),
+        bounce_subtype=text(details.get("bounceSubType")),
         recipients=recipients(details, key),
     )
+
+
+def text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def record(store: MessageStore, ses_event: Any, envelope_time: str | None) -> str:
@@ -180,8 +185,6 @@ def handle(app: Flask, event: Any) -> dict[str, int]:
         for ses_event, envelope_time in ses_events(event):
             counts["events"] += 1
             try:
-                if ses_event is None:
-                    raise Malformed("not an SES event")
                 counts[record(store, ses_event, envelope_time)] += 1
             except Malformed:
                 counts["malformed"] += 1

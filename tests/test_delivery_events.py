@@ -292,3 +292,17 @@ def test_the_function_starts_and_runs_with_no_secret(aws, alerted, monkeypatch) 
 
     assert "secrets" not in delivery_events.app.extensions
     assert stored(aws, message_id).alert_fate is AlertDelivery.DELIVERED
+
+
+def test_an_event_that_breaks_the_reader_is_logged_by_its_type_only_and_the_others_recorded(
+    aws, alerted, caplog
+) -> None:
+    message_id, alert, _ = alerted
+    odd = ses_record("bounce", alert, recipient=THERAPIST)
+    odd["eventType"] = ["Bounce", SECRET_VALUES["name"]]  # not a string: no reader expects it
+    counts = entry_point()(via_sns(odd, ses_record("delivery", alert)), None)
+    assert counts == {"events": 2, "failed": 1, "recorded": 1}
+    (unhandled,) = [record for record in caplog.records if record.getMessage() == "UNHANDLED_ERROR"]
+    assert unhandled.error_type == "TypeError"
+    assert SECRET_VALUES["name"] not in everything_logged(caplog.records, "")
+    assert stored(aws, message_id).alert_fate is AlertDelivery.DELIVERED
