@@ -124,7 +124,7 @@ def as_read(raw_headers: email.message.Message, name: str) -> str | None:
 
 def outbox() -> list[dict[str, Any]]:
     """The emails moto's SES has "sent", newest first: what the therapist would receive."""
-    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.core.models import DEFAULT_ACCOUNT_ID
     from moto.ses.models import ses_backends
 
     sent = ses_backends[DEFAULT_ACCOUNT_ID][os.environ["AWS_DEFAULT_REGION"]].sent_messages
@@ -195,7 +195,7 @@ class LocalStack:
 
     @property
     def url(self) -> str:
-        return f"http://{self.api.server_address[0]}:{self.api.port}"
+        return f"http://{self.api.host}:{self.api.port}"
 
     def stop(self) -> None:
         self.api.shutdown()
@@ -215,6 +215,8 @@ def one_at_a_time(server: ThreadedMotoServer) -> None:
     that AWS would keep.
     """
     werkzeug_server = server._server  # ThreadedMotoServer has no public hook; its handler reads .app per request
+    if werkzeug_server is None:
+        raise RuntimeError("moto's server is not running")
     app = werkzeug_server.app
     lock = threading.Lock()
 
@@ -266,7 +268,9 @@ def start(
     serialize_aws: bool = True,
 ) -> LocalStack:
     """Start moto, configure the function for it, import it, and serve it on a background thread."""
-    api = make_server(host, port, None, threaded=True)  # bound first: port 0 picks a free port
+    # Bound first (port 0 picks a free port), so that the function's settings
+    # can name it; its app is set once the function is imported, below.
+    api = make_server(host, port, None, threaded=True)  # type: ignore[arg-type]
     os.environ.setdefault("CONTENT_DIR", str(ROOT / "build" / "content"))
     os.environ.setdefault("SITE_URL", f"http://{host}:{api.port}")
     os.environ.setdefault("ALLOWED_ORIGINS", f"http://{host}:{api.port}")
