@@ -98,12 +98,12 @@ $(BUILD_INSTALLED): $(LOCKS)/build.txt
 
 # `sam build` runs these (Metadata: BuildMethod: makefile), each in its own
 # copy of the repository, with the build lock installed, never the dev tools.
-# Both functions are the same package with different handlers, built once
+# The functions are the same package with different handlers, built once
 # where the copy holds a current build/function (after `make package` or
 # `make test`, or with `sam build --build-in-source`). The stamp changes the code's
 # hash on every build, so that every deploy publishes a new version of the
 # API function (AutoPublishAlias) and new parameter values reach its alias.
-build-ApiFunction build-RetryFunction: $(BUILD_INSTALLED)
+build-ApiFunction build-RetryFunction build-DeliveryEventsFunction: $(BUILD_INSTALLED)
 	$(BUILD_PY) -m infra.package build/function
 	cp -R build/function/. "$(ARTIFACTS_DIR)"
 	date -u +%Y-%m-%dT%H:%M:%SZ > "$(ARTIFACTS_DIR)/build-stamp.txt"

@@ -34,6 +34,8 @@ DEFAULT_CONSENT_TEXT = (
     "I will share only what I am comfortable sending this way."
 )
 PLAIN_ADDRESS = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
+# What SES allows in a configuration set's name.
+CONFIGURATION_SET_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 class ConfigError(ValueError):
@@ -51,6 +53,8 @@ class AlertSettings:
     practice_timezone: str
     notify_max_attempts: int
     crisis_notice: str  # also on every answer to a visitor
+    # Named on every send, so that SES reports what became of each email; None: not reported.
+    ses_configuration_set: str | None = None
 
 
 @dataclass(frozen=True)
@@ -132,6 +136,9 @@ def alert_settings(environ: Mapping[str, str] = os.environ) -> AlertSettings:
     if notify_detail not in ("full", "minimal"):
         raise ConfigError(f"NOTIFY_DETAIL: {notify_detail!r} must be full or minimal")
     time_zone = environ.get("PRACTICE_TIMEZONE", "UTC").strip() or "UTC"
+    configuration_set = environ.get("SES_CONFIGURATION_SET", "").strip() or None
+    if configuration_set and not CONFIGURATION_SET_NAME.match(configuration_set):
+        raise ConfigError(f"SES_CONFIGURATION_SET: {configuration_set!r} is not an SES configuration set name")
     try:
         from zoneinfo import ZoneInfo
 
@@ -146,6 +153,7 @@ def alert_settings(environ: Mapping[str, str] = os.environ) -> AlertSettings:
         practice_timezone=time_zone,
         notify_max_attempts=whole_number(environ, "NOTIFY_MAX_ATTEMPTS", 8, minimum=1),
         crisis_notice=environ.get("CRISIS_NOTICE", "").strip() or DEFAULT_CRISIS_NOTICE,
+        ses_configuration_set=configuration_set,
     )
 
 

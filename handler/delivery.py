@@ -35,7 +35,9 @@ def deliver(message: Message, store: MessageStore, ses: Any, settings: AlertSett
     """One more attempt to alert the therapist, with its outcome stored; True when sent."""
     attempts = message.notify_attempts + 1
     try:
-        notification.send(ses, notification.notification(message, settings), settings.notify_email, settings)
+        email = notification.notification(message, settings)
+        tags = notification.EmailTags(notification.EmailKind.ALERT, message.id, attempts)
+        notification.send(ses, email, settings.notify_email, settings, tags)
     except notification.NotificationFailed as failure:
         if attempts >= settings.notify_max_attempts:
             log.error(
@@ -67,6 +69,7 @@ def record(update: Any, message_id: str, *args: Any) -> None:
 def acknowledge(message: Message, ses: Any, settings: AlertSettings) -> None:
     """The visitor's receipt: best effort, never retried (the therapist's alert is what matters)."""
     try:
-        notification.send(ses, notification.acknowledgement(message, settings), [message.email], settings)
+        tags = notification.EmailTags(notification.EmailKind.ACKNOWLEDGEMENT, message.id)
+        notification.send(ses, notification.acknowledgement(message, settings), [message.email], settings, tags)
     except notification.NotificationFailed as failure:
         log.warning("acknowledgement not sent", extra={"message_id": message.id, "error_code": failure.code})

@@ -1,6 +1,6 @@
 """A contact message: what a visitor sent, what the function adds, and how its alert stands.
 
-One type for the function, the retry function and ``contact-admin``, with its
+One type for the functions and ``contact-admin``, with its
 conversion to and from a DynamoDB item (low-level attribute values). Each
 field is stored as the attribute of the same name; a field that is None is
 not stored. State (such as ``notify_status``) is a field like any other, so a
@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, get_type_hints
+from typing import Any, get_args, get_type_hints
 
 Item = dict[str, dict[str, Any]]  # a DynamoDB item, as the low-level client reads and writes it
 
@@ -26,6 +26,51 @@ class NotifyStatus(StrEnum):
     SENT = "sent"
     FAILED = "failed"  # every attempt failed: given up, and an error logged
     SPAM = "spam"  # a filled honeypot: stored, never alerted
+
+
+class AlertDelivery(StrEnum):
+    """What SES reported of an alert it accepted (``handler/delivery_events.py``)."""
+
+    DELAYED = "delayed"  # SES is still trying
+    DELIVERED = "delivered"  # the therapist's mail server took it
+    BOUNCED = "bounced"  # see the bounce type: Transient means SES gave up retrying
+    COMPLAINED = "complained"  # delivered, then reported as spam
+    REJECTED = "rejected"  # SES refused to send it (a virus found)
+    RENDERING_FAILED = "rendering_failed"  # SES could not build it
+
+    @property
+    def not_delivered(self) -> bool:
+        """The alert did not reach the therapist, or (reported as spam) may never be seen."""
+        return self not in (AlertDelivery.DELAYED, AlertDelivery.DELIVERED)
+
+    @property
+    def rank(self) -> int:
+        """How final a report is: a report never replaces one of higher rank for the same alert.
+        A delivered alert can still bounce (out of band) or be reported as spam."""
+        if self.not_delivered:
+            return 2
+        return 1 if self is AlertDelivery.DELIVERED else 0
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    """One SES report of one alert: which message, which attempt at alerting, and what became of it."""
+
+    message_id: str
+    attempt: int  # the notify_attempts number the alert was sent as
+    state: AlertDelivery
+    at: str  # when it happened, as received_at is written
+    bounce_type: str | None = None  # Permanent, Transient or Undetermined
+    bounce_subtype: str | None = None  # e.g. General, MailboxFull, OnAccountSuppressionList
+    recipients: tuple[str, ...] = ()  # the therapist's addresses it names
+
+    @property
+    def raises_alarm(self) -> bool:
+        """The therapist will not see the alert, and waiting will not change that: someone must act.
+        A transient bounce, SES's last word after retrying, does not (the issue's rule)."""
+        if self.state is AlertDelivery.BOUNCED:
+            return self.bounce_type != "Transient"
+        return self.state.not_delivered
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,10 +93,31 @@ class Message:
     ip_hash: str  # a keyed hash of the client address, never the address
     notified_at: str | None = None
     last_error: str | None = None  # the error code of the last failed attempt
+    # What SES last reported of the alert sent as attempt alert_attempt (delivery_events).
+    alert_delivery: AlertDelivery | None = None
+    alert_attempt: int | None = None
+    alert_delivery_at: str | None = None
+    alert_bounce_type: str | None = None
+    alert_bounce_subtype: str | None = None
+    alert_recipients: str | None = None  # comma-separated: the therapist's own addresses, never logged
 
     @property
     def spam(self) -> bool:
         return self.notify_status == NotifyStatus.SPAM
+
+    @property
+    def alert_fate(self) -> AlertDelivery | None:
+        """What SES reported of the latest alert sent; None until it reports (or when no
+        configuration set asks it to). A report on an earlier attempt no longer counts."""
+        if self.alert_delivery is None or self.alert_attempt is None or self.alert_attempt < self.notify_attempts:
+            return None
+        return self.alert_delivery
+
+    @property
+    def alert_not_delivered(self) -> bool:
+        """The latest alert did not reach the therapist: resend it once the mailbox is fixed."""
+        fate = self.alert_fate
+        return fate is not None and fate.not_delivered
 
     def to_item(self) -> Item:
         return {name: to_attribute(value) for name, value in dataclasses.asdict(self).items() if value is not None}
@@ -69,7 +135,10 @@ class Message:
 FIELD_NAMES = tuple(field.name for field in dataclasses.fields(Message))
 # Fields whose values are one of a set (stored as text, read back as their StrEnum).
 STATE_FIELDS = {
-    name: kind for name, kind in get_type_hints(Message).items() if isinstance(kind, type) and issubclass(kind, StrEnum)
+    name: kind
+    for name, hint in get_type_hints(Message).items()
+    for kind in (hint, *get_args(hint))  # an optional state (``AlertDelivery | None``) too
+    if isinstance(kind, type) and issubclass(kind, StrEnum)
 }
 
 

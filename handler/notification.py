@@ -25,6 +25,13 @@ package's own header classes get them wrong, as these tests show (on Python
 A header value with a line break is refused here too, before it is encoded
 (RFC 2047 folds long names with CRLF), although validation already refuses
 them, so that a name can never add a header.
+
+Each email goes through the configuration set ``SES_CONFIGURATION_SET``
+names (when set), tagged with its kind, its message's id and, for an alert,
+the attempt it is: SES puts the tags on every event it publishes of the
+email (``mail.tags``), so that ``handler/delivery_events.py`` finds the
+message without an index, and tells the therapist's alert from a visitor's
+acknowledgement.
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ from email.header import Header
 from email.message import EmailMessage
 from email.policy import SMTP, Policy
 from email.utils import formataddr
+from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -52,6 +60,46 @@ ENCODED_WORD_BYTES = 45
 # lines at 78 characters, where RFC 2045 allows 76
 # (test_the_email_on_the_wire_has_crlf_line_ends_and_short_lines).
 POLICY = SMTP.clone(max_line_length=76)
+# What SES allows in a tag's name and value (MessageTag); a ULID and a count fit.
+TAG_TEXT = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+
+class EmailKind(StrEnum):
+    ALERT = "alert"  # to the therapist: its fate is recorded on the message
+    ACKNOWLEDGEMENT = "acknowledgement"  # to a visitor: its fate is only counted
+
+
+@dataclass(frozen=True)
+class EmailTags:
+    """Which email this is, as SES tags it and reports it back with each event."""
+
+    kind: EmailKind
+    message_id: str
+    attempt: int | None = None  # an alert's: the notify_attempts number it is sent as
+
+    def for_ses(self) -> list[dict[str, str]]:
+        """``send_raw_email``'s Tags; a value SES would refuse (an id edited by hand) is left
+        out rather than failing the send: the email matters more than its report."""
+        tags = {"kind": self.kind.value, "message_id": self.message_id}
+        if self.attempt is not None:
+            tags["attempt"] = str(self.attempt)
+        return [{"Name": name, "Value": value} for name, value in tags.items() if TAG_TEXT.match(value)]
+
+    @classmethod
+    def from_ses(cls, tags: Any) -> EmailTags | None:
+        """The tags of an SES event's ``mail.tags`` (each a list of values); None when they are not ours."""
+        if not isinstance(tags, dict):
+            return None
+
+        def first(name: str) -> str | None:
+            values = tags.get(name)
+            value = values[0] if isinstance(values, list) and values else None
+            return value if isinstance(value, str) and TAG_TEXT.match(value) else None
+
+        kind, message_id, attempt = first("kind"), first("message_id"), first("attempt")
+        if kind not in {known.value for known in EmailKind} or message_id is None:
+            return None
+        return cls(EmailKind(kind), message_id, int(attempt) if attempt and attempt.isdigit() else None)
 
 
 class NotificationFailed(Exception):
@@ -218,13 +266,21 @@ def acknowledgement(message: Message, settings: AlertSettings) -> bytes:
     )
 
 
-def send(ses: Any, email: bytes, recipients: Sequence[str], settings: AlertSettings) -> str:
-    """Send through SES; return SES's message id, or raise NotificationFailed."""
+def send(
+    ses: Any, email: bytes, recipients: Sequence[str], settings: AlertSettings, tags: EmailTags | None = None
+) -> str:
+    """Send through SES (through the configuration set, if any, and tagged); return SES's
+    message id, or raise NotificationFailed."""
     from botocore.exceptions import BotoCoreError, ClientError
 
+    reported: dict[str, Any] = {}
+    if settings.ses_configuration_set:
+        reported["ConfigurationSetName"] = settings.ses_configuration_set
+    if tags is not None:
+        reported["Tags"] = tags.for_ses()
     try:
         response = ses.send_raw_email(
-            Source=settings.sender_email, Destinations=list(recipients), RawMessage={"Data": email}
+            Source=settings.sender_email, Destinations=list(recipients), RawMessage={"Data": email}, **reported
         )
     except ClientError as error:
         raise NotificationFailed(error.response["Error"].get("Code", "ClientError")) from error

@@ -19,9 +19,10 @@ import hmac
 import os
 import time
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
-from handler.message import Item, Message, NotifyStatus
+from handler.message import AlertDelivery, DeliveryReport, Item, Message, NotifyStatus
 
 MESSAGE_SK = "MSG"
 RECENT_INDEX = "recent"
@@ -92,6 +93,12 @@ class Due:
     pending_sk: str  # its due time when seen: leasing it checks that no one has moved it since
 
 
+class ReportOutcome(StrEnum):
+    RECORDED = "recorded"
+    UNCHANGED = "unchanged"  # a repeat, or older or less final than what is recorded, or of an earlier attempt
+    UNKNOWN = "unknown"  # no such message (deleted, or not this table's)
+
+
 def new_id(now: float | None = None) -> str:
     """A ULID: 48 bits of milliseconds then 80 random bits, in Crockford base 32, so ids sort by time."""
     millis = int((time.time() if now is None else now) * 1000)
@@ -121,6 +128,48 @@ def claim_item_key(claim: Claim) -> Item:
 
 def pending_sort_key(due_at: float, message_id: str) -> str:
     return f"{iso_time(due_at)}#{message_id}"
+
+
+def delivery_update(report: DeliveryReport) -> tuple[str, str, dict[str, Any]]:
+    """The update that records ``report``, its condition, and their values.
+
+    The latest attempt's reports win over an earlier attempt's (a resend starts afresh, and
+    a report of an attempt older than the message's last is stale); within one attempt, a
+    more final report wins (``AlertDelivery.rank``), and between equally final ones the later.
+    """
+    values: dict[str, Any] = {
+        ":state": {"S": report.state.value},
+        ":attempt": {"N": str(report.attempt)},
+        ":at": {"S": report.at},
+    }
+    ranks: dict[str, list[str]] = {"same": [], "lower": []}
+    for number, state in enumerate(AlertDelivery):
+        if state.rank <= report.state.rank:
+            group = "same" if state.rank == report.state.rank else "lower"
+            ranks[group].append(f":{group}{number}")
+            values[f":{group}{number}"] = {"S": state.value}
+    supersedes = f"alert_delivery IN ({', '.join(ranks['same'])}) AND alert_delivery_at < :at"
+    if ranks["lower"]:
+        supersedes = f"alert_delivery IN ({', '.join(ranks['lower'])}) OR ({supersedes})"
+    condition = (
+        "attribute_exists(pk) AND notify_attempts <= :attempt AND (attribute_not_exists(alert_attempt) "
+        f"OR alert_attempt < :attempt OR (alert_attempt = :attempt AND ({supersedes})))"
+    )
+    details = {
+        "alert_bounce_type": report.bounce_type,
+        "alert_bounce_subtype": report.bounce_subtype,
+        "alert_recipients": ", ".join(report.recipients) or None,
+    }
+    assignments = ["alert_delivery = :state", "alert_attempt = :attempt", "alert_delivery_at = :at"]
+    for name, value in details.items():
+        if value is not None:
+            assignments.append(f"{name} = :{name}")
+            values[f":{name}"] = {"S": value}
+    expression = "SET " + ", ".join(assignments)
+    cleared = [name for name, value in details.items() if value is None]  # what an earlier report said
+    if cleared:
+        expression += " REMOVE " + ", ".join(cleared)
+    return expression, condition, values
 
 
 class MessageStore:
@@ -290,6 +339,30 @@ class MessageStore:
             )
         except (BotoCoreError, ClientError) as error:
             raise StorageUnavailable("update_item failed") from error
+
+    def record_delivery(self, report: DeliveryReport) -> ReportOutcome:
+        """Record what SES reported of an alert, unless what is recorded should stand
+        (``delivery_update``): so a repeated report, or one arriving late, changes nothing."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        expression, condition, values = delivery_update(report)
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key=message_key(report.message_id),
+                UpdateExpression=expression,
+                ConditionExpression=condition,
+                ExpressionAttributeValues=values,
+                # Tells a message that is not there from one whose record stands.
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise StorageUnavailable("update_item failed") from error
+            return ReportOutcome.UNCHANGED if error.response.get("Item") else ReportOutcome.UNKNOWN
+        except BotoCoreError as error:
+            raise StorageUnavailable("update_item failed") from error
+        return ReportOutcome.RECORDED
 
     def due(self, now: float, limit: int = 25) -> list[Due]:
         """Messages whose notification is due by ``now``, oldest due first."""

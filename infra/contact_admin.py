@@ -5,7 +5,7 @@ usual AWS profile, region and ``--table``), or on the local stack with
 ``--local``. It reads and writes the same items as the function, through
 ``handler.storage``'s keys, and sends with ``handler.notification``.
 
-    contact-admin list [--since DATE] [--status STATUS]
+    contact-admin list [--since DATE] [--status STATUS]   # STATUS: an alert's or its delivery's, or not-delivered
     contact-admin show ID
     contact-admin export --format csv|json [--since DATE] [--output FILE]
     contact-admin delete ID | --email ADDRESS [--yes]
@@ -29,14 +29,25 @@ from typing import Any, TextIO
 
 from handler import notification
 from handler.config import AlertSettings, ConfigError, alert_settings
-from handler.message import FIELD_NAMES, Message, NotifyStatus
+from handler.message import FIELD_NAMES, AlertDelivery, Message, NotifyStatus
 from handler.storage import RECENT_INDEX, RECENT_PARTITION, MessageStore, message_key
 from handler.validation import check_email
 
-STATUSES = tuple(status.value for status in NotifyStatus)
+# Every state of the latest alert that did not reach the therapist (bounced, complained, ...).
+NOT_DELIVERED = "not-delivered"
+STATUSES = (
+    *(status.value for status in NotifyStatus),
+    *(delivery.value for delivery in AlertDelivery),
+    NOT_DELIVERED,
+)
 # What show and export give: every field but the keyed hash of the client
-# address (of no use to a person) and the alert's bookkeeping.
-FIELDS = tuple(name for name in FIELD_NAMES if name not in ("ip_hash", "notified_at", "last_error"))
+# address (of no use to a person) and the alert's bookkeeping (show tells
+# what became of the latest alert in one line).
+FIELDS = tuple(
+    name
+    for name in FIELD_NAMES
+    if name not in ("ip_hash", "notified_at", "last_error") and not name.startswith("alert_")
+)
 LOCAL_ENDPOINT = "http://127.0.0.1:3001"
 LOCAL_TABLE = "contact-messages"
 
@@ -64,7 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     listing = commands.add_parser("list", help="recent messages, newest first")
     listing.add_argument("--since", type=parse_since, help="only messages received on or after this date")
-    listing.add_argument("--status", choices=STATUSES)
+    listing.add_argument(
+        "--status",
+        choices=STATUSES,
+        help=f"the alert's status, or what SES reported of its delivery; {NOT_DELIVERED}: every alert that did not arrive",
+    )
     listing.add_argument("--limit", type=int, default=50)
 
     show = commands.add_parser("show", help="one message in full")
@@ -124,16 +139,40 @@ def messages(dynamodb: Any, table: str, since: str | None = None, status: str | 
     }
     if since:
         query["ExpressionAttributeValues"][":since"] = {"S": since}
-    if status:
+    if status in {notify.value for notify in NotifyStatus}:
         query["FilterExpression"] = "notify_status = :status"
         query["ExpressionAttributeValues"][":status"] = {"S": status}
     while True:
         page = dynamodb.query(**query)
         for item in page.get("Items", []):
-            yield Message.from_item(item)
+            message = Message.from_item(item)
+            if delivery_matches(message, status):
+                yield message
         if "LastEvaluatedKey" not in page:
             return
         query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def delivery_matches(message: Message, status: str | None) -> bool:
+    """Whether the message's latest alert is in the delivery state ``status`` asks for (any, if it names none)."""
+    if status == NOT_DELIVERED:
+        return message.alert_not_delivered
+    if status in {delivery.value for delivery in AlertDelivery}:
+        return message.alert_fate == status
+    return True
+
+
+def delivery_summary(message: Message) -> str:
+    """What became of the latest alert, in one line: the therapist's own addresses included."""
+    fate = message.alert_fate
+    if fate is None:
+        return "not reported" if message.notify_status == NotifyStatus.SENT else "-"
+    summary = fate.value
+    if message.alert_bounce_type:
+        summary += f" ({'/'.join(filter(None, (message.alert_bounce_type, message.alert_bounce_subtype)))})"
+    if message.alert_recipients:
+        summary += f", {message.alert_recipients}"
+    return f"{summary}, at {message.alert_delivery_at}"
 
 
 def one_line(text: Any, width: int) -> str:
@@ -142,10 +181,18 @@ def one_line(text: Any, width: int) -> str:
 
 
 def table_text(rows: list[Message]) -> str:
-    columns = [("id", 26), ("received_at", 24), ("notify_status", 13), ("name", 24), ("email", 30), ("message", 40)]
+    columns = [
+        ("id", 26),
+        ("received_at", 24),
+        ("notify_status", 13),
+        ("delivery", 16),
+        ("name", 24),
+        ("email", 30),
+        ("message", 40),
+    ]
     lines = ["  ".join(name.ljust(width) for name, width in columns)]
     for row in rows:
-        record = dataclasses.asdict(row)
+        record = {**dataclasses.asdict(row), "delivery": row.alert_fate}
         lines.append("  ".join(one_line(record[name], width).ljust(width) for name, width in columns))
     return "\n".join(line.rstrip() for line in lines)
 
@@ -180,6 +227,30 @@ def notify_settings() -> AlertSettings:
         raise AdminError(f"resend needs the stack's alert settings: {error}") from None
 
 
+def resend(dynamodb: Any, ses: Any, table: str, message_id: str, out: TextIO) -> None:
+    """The alert again, as the next attempt: tagged as such, so that SES's reports of it replace the last one's."""
+    message = get_message(dynamodb, table, message_id)
+    settings = notify_settings()
+    attempt = message.notify_attempts + 1
+    tags = notification.EmailTags(notification.EmailKind.ALERT, message.id, attempt)
+    try:
+        notification.send(ses, notification.notification(message, settings), settings.notify_email, settings, tags)
+    except notification.NotificationFailed as error:
+        raise AdminError(f"SES did not send it: {error.code}") from None
+    MessageStore(dynamodb, table).mark_sent(message_id, attempt)
+    print(f"sent the alert for {message_id} again", file=out)
+    if message.alert_fate in (AlertDelivery.BOUNCED, AlertDelivery.COMPLAINED):
+        # SES keeps a bounced or complaining address on the account's suppression list, and
+        # then drops every email to it (reporting a bounce) until it is taken off.
+        print(
+            "its last alert bounced or was reported as spam: if SES put the address on the account's "
+            "suppression list, take it off (aws sesv2 delete-suppressed-destination --email-address ADDRESS)",
+            file=out,
+        )
+    if settings.ses_configuration_set is None:
+        print("SES_CONFIGURATION_SET is not set: SES will not report what becomes of this alert", file=out)
+
+
 def run(args: argparse.Namespace, out: TextIO) -> None:
     dynamodb, ses, table = connect(args)
     if args.command == "list":
@@ -195,6 +266,7 @@ def run(args: argparse.Namespace, out: TextIO) -> None:
         for name in FIELDS:
             if record[name] is not None and name != "message":
                 print(f"{name}: {record[name]}", file=out)
+        print(f"delivery: {delivery_summary(message)}", file=out)
         print(f"\n{message.message}", file=out)
     elif args.command == "export":
         records = [
@@ -229,14 +301,7 @@ def run(args: argparse.Namespace, out: TextIO) -> None:
             dynamodb.delete_item(TableName=table, Key=message_key(message_id))
         print(f"deleted {len(ids)} message(s)", file=out)
     elif args.command == "resend":
-        message = get_message(dynamodb, table, args.id)
-        settings = notify_settings()
-        try:
-            notification.send(ses, notification.notification(message, settings), settings.notify_email, settings)
-        except notification.NotificationFailed as error:
-            raise AdminError(f"SES did not send it: {error.code}") from None
-        MessageStore(dynamodb, table).mark_sent(args.id, message.notify_attempts + 1)
-        print(f"sent the alert for {args.id} again", file=out)
+        resend(dynamodb, ses, table, args.id, out)
     elif args.command == "stats":
         per_day: collections.Counter[str] = collections.Counter()
         per_status: collections.Counter[str] = collections.Counter()

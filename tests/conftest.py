@@ -85,6 +85,13 @@ def compiled_content(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
+def function_environment(monkeypatch: pytest.MonkeyPatch, compiled_content: Path) -> None:
+    """The environment a deployment gives the functions: their modules build their app at import."""
+    for name, value in {**BASE_ENVIRONMENT, "CONTENT_DIR": str(compiled_content)}.items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.fixture
 def make_handler(monkeypatch: pytest.MonkeyPatch, compiled_content: Path) -> Callable[..., LambdaHandler]:
     """``handler.main.lambda_handler``, imported afresh under the given environment.
 
@@ -243,6 +250,26 @@ def aws(moto_clients: tuple[Any, Any], dynamodb: Any) -> EmbeddedAws:
     ses_backends[DEFAULT_ACCOUNT_ID][REGION].reset()
     ses.verify_email_identity(EmailAddress=SENDER)
     return EmbeddedAws(dynamodb=dynamodb, ses=ses)
+
+
+@pytest.fixture
+def sent_emails(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """Every email SES accepted, as the code asked for it: ``send_raw_email``'s parameters
+    (moto ignores ConfigurationSetName and Tags) and SES's MessageId. botocore is watched,
+    not replaced: every call still goes to moto."""
+    import botocore.client
+
+    calls: list[dict[str, Any]] = []
+    real = botocore.client.BaseClient._make_api_call
+
+    def watched(client: Any, operation: str, parameters: dict[str, Any]) -> Any:
+        answer = real(client, operation, parameters)
+        if operation == "SendRawEmail":
+            calls.append({**parameters, "MessageId": answer["MessageId"]})
+        return answer
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", watched)
+    return calls
 
 
 LOCAL_VARIABLES = (

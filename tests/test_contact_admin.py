@@ -8,6 +8,7 @@ import io
 import json
 
 import pytest
+import ses_events
 from apigw import json_body
 from conftest import SENDER, THERAPIST
 from contact_helpers import VALID, attribute, post_json
@@ -180,3 +181,92 @@ def test_clear_errors_for_missing_table_region_and_credentials(aws, capsys, monk
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     status, _, err = admin(capsys, "--table", "t", "list")
     assert status == 1 and "no AWS credentials" in err
+
+
+# What became of each alert, as SES reported it (handler/delivery_events.py).
+
+CONFIGURATION_SET = "alerts-0a1b2c3d4e5f"
+
+
+@pytest.fixture
+def reported(aws, make_handler, monkeypatch, sent_emails) -> dict[str, tuple[str, dict]]:
+    """Three messages alerted through the configuration set: SES reported the first's alert
+    bounced, the second's delivered, and nothing yet of the third's."""
+    handler = make_handler(SES_CONFIGURATION_SET=CONFIGURATION_SET)
+    names = ("bounced", "delivered", "unreported")
+    ids = [json_body(post_json(handler, {**VALID, "message": f"About {name}"}))["id"] for name in names]
+    alerts = dict(zip(names, zip(ids, sent_emails, strict=True), strict=True))
+    events = ses_events.entry_point()
+    events(ses_events.via_sns(ses_events.ses_record("bounce", alerts["bounced"][1], recipient=THERAPIST)), None)
+    events(ses_events.via_sns(ses_events.ses_record("delivery", alerts["delivered"][1], recipient=THERAPIST)), None)
+    monkeypatch.setenv("CONTACT_TABLE_NAME", "contact-messages")
+    return alerts
+
+
+def listed(out: str) -> list[str]:
+    return [line.split()[0] for line in out.splitlines()[1:]]
+
+
+def test_list_finds_the_messages_whose_alert_did_not_arrive(reported, capsys) -> None:
+    _, out, _ = admin(capsys, "list", "--status", "not-delivered")
+    assert listed(out) == [reported["bounced"][0]]
+    _, out, _ = admin(capsys, "list", "--status", "bounced")
+    assert listed(out) == [reported["bounced"][0]]
+    _, out, _ = admin(capsys, "list", "--status", "delivered")
+    assert listed(out) == [reported["delivered"][0]]
+    _, out, _ = admin(capsys, "list", "--status", "complained")
+    assert out.strip() == "no messages"
+    _, out, _ = admin(capsys, "list")
+    header, *rows = out.splitlines()
+    assert header.split()[:4] == ["id", "received_at", "notify_status", "delivery"]
+    assert {row.split()[0]: row.split()[3] for row in rows if row.split()[3] in ("bounced", "delivered")} == {
+        reported["bounced"][0]: "bounced",
+        reported["delivered"][0]: "delivered",
+    }
+
+
+def test_show_tells_what_became_of_the_alert(reported, capsys) -> None:
+    _, out, _ = admin(capsys, "show", reported["bounced"][0])
+    assert f"delivery: bounced (Permanent/General), {THERAPIST}, at 2017-08-05T00:41:02.669Z" in out
+    _, out, _ = admin(capsys, "show", reported["delivered"][0])
+    assert f"delivery: delivered, {THERAPIST}, at 2016-10-19T23:21:04.133Z" in out
+    _, out, _ = admin(capsys, "show", reported["unreported"][0])
+    assert "delivery: not reported" in out
+
+
+def test_resend_of_an_alert_that_bounced_is_the_next_attempt_and_its_fate_recorded(
+    reported, capsys, aws, monkeypatch, sent_emails
+) -> None:
+    message_id, first = reported["bounced"]
+    for name, value in {
+        "SENDER_EMAIL": SENDER,
+        "NOTIFY_EMAIL": THERAPIST,
+        "SES_CONFIGURATION_SET": CONFIGURATION_SET,
+    }.items():
+        monkeypatch.setenv(name, value)
+    status, out, _ = admin(capsys, "resend", message_id)
+    assert status == 0 and "sent the alert" in out and "delete-suppressed-destination" in out
+    again = sent_emails[-1]
+    assert again["ConfigurationSetName"] == CONFIGURATION_SET
+    assert {tag["Name"]: tag["Value"] for tag in again["Tags"]} == {
+        "kind": "alert",
+        "message_id": message_id,
+        "attempt": "2",
+    }
+    _, out, _ = admin(capsys, "list", "--status", "not-delivered")
+    assert out.strip() == "no messages"  # the resent alert's fate is not known yet
+    events = ses_events.entry_point()
+    late = ses_events.ses_record("bounce", first, at="2026-11-27T09:00:00.000Z")
+    assert events(ses_events.via_sns(late), None) == {"events": 1, "unchanged": 1}
+    delivered = ses_events.ses_record("delivery", again, recipient=THERAPIST, at="2026-11-27T09:01:00.000Z")
+    assert events(ses_events.via_sns(delivered), None) == {"events": 1, "recorded": 1}
+    _, out, _ = admin(capsys, "show", message_id)
+    assert "notify_attempts: 2" in out and f"delivery: delivered, {THERAPIST}, at 2026-11-27T09:01:00.000Z" in out
+
+
+def test_resend_without_a_configuration_set_says_its_fate_will_not_be_reported(reported, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("SENDER_EMAIL", SENDER)
+    monkeypatch.setenv("NOTIFY_EMAIL", THERAPIST)
+    monkeypatch.delenv("SES_CONFIGURATION_SET", raising=False)
+    status, out, _ = admin(capsys, "resend", reported["delivered"][0])
+    assert status == 0 and "SES will not report" in out and "suppression" not in out

@@ -42,11 +42,7 @@ def test_cfn_lint_finds_no_error_and_no_warning() -> None:
     assert completed.stdout.strip() == ""
 
 
-def test_each_function_handler_is_a_callable_of_the_package(
-    template: dict[str, Any], monkeypatch, compiled_content
-) -> None:
-    for name, value in {**BASE_ENVIRONMENT, "CONTENT_DIR": str(compiled_content)}.items():
-        monkeypatch.setenv(name, value)
+def test_each_function_handler_is_a_callable_of_the_package(template: dict[str, Any], function_environment) -> None:
     for name, function in functions(template).items():
         module_name, _, attribute = function["Properties"]["Handler"].rpartition(".")
         assert callable(getattr(importlib.import_module(module_name), attribute)), name
@@ -93,8 +89,13 @@ def variables_read(reads_secrets: bool) -> set[str]:
 
 
 def test_the_template_sets_exactly_the_variables_the_code_reads(template: dict[str, Any]) -> None:
-    # The API function reads its secrets; the retry function's app is made without them.
-    read = {"ApiFunction": variables_read(reads_secrets=True), "RetryFunction": variables_read(reads_secrets=False)}
+    # The API function reads its secrets; the other functions' apps are made without them.
+    without_secrets = variables_read(reads_secrets=False)
+    read = {
+        "ApiFunction": variables_read(reads_secrets=True),
+        "RetryFunction": without_secrets,
+        "DeliveryEventsFunction": without_secrets,
+    }
     shared = set(template["Globals"]["Function"]["Environment"]["Variables"])
     for name, function in functions(template).items():
         own = set(function["Properties"].get("Environment", {}).get("Variables", {}))
@@ -154,8 +155,12 @@ def test_every_alarm_reaches_the_alarm_email(template: dict[str, Any]) -> None:
     assert subscription == {"Protocol": "email", "Endpoint": {"Ref": "AlarmEmail"}}
 
 
-def test_the_log_markers_the_alarms_watch_are_the_ones_the_code_logs(template: dict[str, Any]) -> None:
+def test_the_log_markers_the_alarms_watch_are_the_ones_the_code_logs(
+    template: dict[str, Any], function_environment
+) -> None:
     from handler.delivery import PERMANENT_FAILURE
+    from handler.delivery_events import ALERT_NOT_DELIVERED
+    from handler.errors import UNHANDLED_ERROR
     from handler.submission import CONTACT_NOT_RECEIVED
 
     patterns = {
@@ -163,9 +168,7 @@ def test_the_log_markers_the_alarms_watch_are_the_ones_the_code_logs(template: d
         for r in template["Resources"].values()
         if r["Type"] == "AWS::Logs::MetricFilter"
     }
-    from handler.errors import UNHANDLED_ERROR
-
-    assert patterns == {PERMANENT_FAILURE, CONTACT_NOT_RECEIVED, UNHANDLED_ERROR}
+    assert patterns == {PERMANENT_FAILURE, CONTACT_NOT_RECEIVED, UNHANDLED_ERROR, ALERT_NOT_DELIVERED}
 
 
 def test_logs_are_json_and_kept_90_days(template: dict[str, Any]) -> None:

@@ -37,6 +37,8 @@ EXAMPLES = {
 }
 ENVIRONMENT_LIMIT_BYTES = 4 * 1024
 TABLE_NAME_MAX = 255  # DynamoDB's limit, whatever name CloudFormation generates
+# A stack's id, its name at CloudFormation's longest (128 characters): what a name made from it can be.
+STACK_ID = f"arn:aws:cloudformation:us-east-1:123456789012:stack/{'s' * 128}/e3a5b0c0-1c2d-11ef-9f0e-0a1b2c3d4e5f"
 # Characters a parameter's value might hold, beyond ASCII: two, three and four bytes in UTF-8.
 WIDE_CHARACTERS = ("é", "€", "😀")
 NO_VALUE = object()
@@ -49,6 +51,7 @@ PHYSICAL_NAMES = {
     "AWS::CloudWatch::Alarm": "AlarmName",
     "AWS::DynamoDB::Table": "TableName",
     "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
+    "AWS::KMS::Key": None,
     "AWS::IAM::Role": "RoleName",
     "AWS::Lambda::Alias": None,
     "AWS::Lambda::Function": "FunctionName",
@@ -57,7 +60,11 @@ PHYSICAL_NAMES = {
     "AWS::Logs::LogGroup": "LogGroupName",
     "AWS::Logs::MetricFilter": "FilterName",
     "AWS::Scheduler::Schedule": "Name",
+    "AWS::SES::ConfigurationSet": "Name",
+    "AWS::SES::ConfigurationSetEventDestination": None,
+    "AWS::SNS::Subscription": None,
     "AWS::SNS::Topic": "TopicName",
+    "AWS::SNS::TopicPolicy": None,
 }
 
 
@@ -234,9 +241,10 @@ def test_the_api_function_may_read_its_secrets_and_the_retry_function_none(trans
             (["secretsmanager:GetSecretValue"], readable)
         ]
 
-        retry = stack.resources["RetryFunction"]["Properties"]["Environment"]["Variables"]
-        assert not [variable for variable in retry if "SECRET" in variable]
-        assert "secretsmanager" not in json.dumps(stack.statements(stack.role_of("RetryFunction")))
+        for other in ("RetryFunction", "DeliveryEventsFunction"):
+            variables = stack.resources[other]["Properties"]["Environment"]["Variables"]
+            assert not [variable for variable in variables if "SECRET" in variable], other
+            assert "secretsmanager" not in json.dumps(stack.statements(stack.role_of(other))), other
 
 
 # The 4 KB limit on a function's environment.
@@ -273,8 +281,11 @@ def worst_bytes(template: dict[str, Any], value: Any) -> int:
     if function == "Fn::If":
         return max(worst_bytes(template, branch) for branch in argument[1:])
     assert function == "Ref", value
-    if template["Resources"].get(argument, {}).get("Type") == "AWS::DynamoDB::Table":
+    resource = template["Resources"].get(argument, {})
+    if resource.get("Type") == "AWS::DynamoDB::Table":
         return TABLE_NAME_MAX
+    if resource.get("Type") == "AWS::SES::ConfigurationSet":
+        return json_bytes(made_from_stack_id(resource["Properties"]["Name"]))
     parameter = template["Parameters"][argument]
     if "AllowedValues" in parameter:
         return max(json_bytes(str(allowed)) for allowed in parameter["AllowedValues"])
@@ -283,6 +294,24 @@ def worst_bytes(template: dict[str, Any], value: Any) -> int:
         return max(len(str(parameter.get("MinValue", ""))), len(str(parameter["MaxValue"])))
     assert "MaxLength" in parameter, f"{argument} flows into an environment: it needs a MaxLength"
     return int(parameter["MaxLength"]) * widest_character(argument, parameter)
+
+
+def made_from_stack_id(value: Any) -> str:
+    """A name the template makes from the stack's id (Fn::Join, Fn::Select, Fn::Split), as CloudFormation makes it."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return [made_from_stack_id(item) for item in value]  # type: ignore[return-value]
+    (function, argument), *_ = value.items()
+    if function == "Ref":
+        assert argument == "AWS::StackId", value
+        return STACK_ID
+    if function == "Fn::Join":
+        return str(argument[0]).join(made_from_stack_id(argument[1]))
+    if function == "Fn::Split":
+        return made_from_stack_id(argument[1]).split(argument[0])  # type: ignore[return-value]
+    assert function == "Fn::Select", value
+    return made_from_stack_id(argument[1])[int(argument[0])]
 
 
 def test_no_allowed_parameter_values_can_overflow_an_environment(transformed: dict[str, Any]) -> None:
@@ -306,7 +335,8 @@ def test_a_second_stack_fits_beside_the_first_in_the_same_account_and_region(tra
         assert resource["Type"] in PHYSICAL_NAMES, f"{resource['Type']}: does it have an account-wide name?"
         named = PHYSICAL_NAMES[resource["Type"]]
         if named and named in resource["Properties"]:
-            assert "AWS::StackName" in json.dumps(resource["Properties"][named]), (name, resource["Properties"][named])
+            given = json.dumps(resource["Properties"][named])
+            assert "AWS::StackName" in given or "AWS::StackId" in given, (name, given)
     # The alarms watch metrics of this stack only: a staging stack's failures must not wake production's.
     namespaces = [
         f["MetricNamespace"]
@@ -350,7 +380,7 @@ def test_no_grant_is_a_wildcard_action_or_resource(transformed: dict[str, Any]) 
 def test_the_functions_get_only_the_table_actions_they_make(transformed: dict[str, Any]) -> None:
     stack = Stack(transformed, {})
     granted = {}
-    for function in ("ApiFunction", "RetryFunction"):
+    for function in ("ApiFunction", "RetryFunction", "DeliveryEventsFunction"):
         statements = [s for s in stack.statements(stack.role_of(function)) if "dynamodb:" in json.dumps(s)]
         for statement in statements:
             assert "ContactTable" in json.dumps(statement["Resource"]), (function, statement)
@@ -364,6 +394,7 @@ def test_the_functions_get_only_the_table_actions_they_make(transformed: dict[st
         "dynamodb:DeleteItem",
     }
     assert granted["RetryFunction"] == {"dynamodb:UpdateItem", "dynamodb:Query"}
+    assert granted["DeliveryEventsFunction"] == {"dynamodb:UpdateItem"}
 
 
 def test_sending_email_is_conditioned_on_the_sender_address(transformed: dict[str, Any]) -> None:
@@ -372,3 +403,108 @@ def test_sending_email_is_conditioned_on_the_sender_address(transformed: dict[st
         (statement,) = [s for s in stack.statements(stack.role_of(function)) if "ses:" in json.dumps(s["Action"])]
         assert set(as_list(statement["Action"])) == {"ses:SendEmail", "ses:SendRawEmail"}
         assert statement["Condition"] == {"StringEquals": {"ses:FromAddress": REQUIRED_PARAMETERS["SenderEmail"]}}
+        # A send through a configuration set is authorised against the set as well.
+        assert {
+            "Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:configuration-set/${AlertConfigurationSet}"
+        } in as_list(statement["Resource"])
+    assert not [s for s in stack.statements(stack.role_of("DeliveryEventsFunction")) if "ses:" in json.dumps(s)]
+
+
+# Every alert's fate is known.
+
+
+def test_every_function_sends_through_the_configuration_set_whose_events_reach_the_events_function(
+    transformed: dict[str, Any],
+) -> None:
+    stack = Stack(transformed, {})
+    for name, function in stack.of_type("AWS::Lambda::Function").items():
+        assert function["Environment"]["Variables"]["SES_CONFIGURATION_SET"] == {"Ref": "AlertConfigurationSet"}, name
+    (destination,) = stack.of_type("AWS::SES::ConfigurationSetEventDestination").values()
+    assert destination["ConfigurationSetName"] == {"Ref": "AlertConfigurationSet"}
+    published = destination["EventDestination"]
+    assert published["Enabled"] is True
+    assert set(published["MatchingEventTypes"]) == {
+        "delivery",
+        "bounce",
+        "complaint",
+        "reject",
+        "renderingFailure",
+        "deliveryDelay",
+    }
+    topic = published["SnsDestination"]["TopicARN"]
+    (subscription,) = [s for s in stack.of_type("AWS::SNS::Subscription").values() if s["TopicArn"] == topic]
+    assert subscription["Protocol"] == "lambda"
+    function = subscription["Endpoint"]["Fn::GetAtt"][0]
+    assert stack.resources[function]["Properties"]["Handler"] == "handler.delivery_events.lambda_handler"
+    (permission,) = [
+        p for p in stack.of_type("AWS::Lambda::Permission").values() if p["FunctionName"] == {"Ref": function}
+    ]
+    assert (permission["Principal"], permission["SourceArn"]) == ("sns.amazonaws.com", topic)
+
+
+def test_only_this_stack_s_configuration_set_may_publish_to_the_encrypted_events_topic(
+    transformed: dict[str, Any],
+) -> None:
+    stack = Stack(transformed, {})
+    (destination,) = stack.of_type("AWS::SES::ConfigurationSetEventDestination").values()
+    topic = destination["EventDestination"]["SnsDestination"]["TopicARN"]
+    (policy,) = [p for p in stack.of_type("AWS::SNS::TopicPolicy").values() if p["Topics"] == [topic]]
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    assert (statement["Effect"], statement["Principal"], statement["Action"]) == (
+        "Allow",
+        {"Service": "ses.amazonaws.com"},
+        "sns:Publish",
+    )
+    assert statement["Condition"] == {
+        "StringEquals": {
+            "AWS:SourceAccount": {"Ref": "AWS::AccountId"},
+            "AWS:SourceArn": {
+                "Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:configuration-set/${AlertConfigurationSet}"
+            },
+        }
+    }
+    # The events carry the alert's headers (the visitor's name and address): the topic is encrypted,
+    # with a key SES may use (the AWS managed key of SNS cannot be opened to it).
+    key = stack.resources[topic["Ref"]]["Properties"]["KmsMasterKeyId"]
+    key_policy = stack.resources[key["Ref"]]["Properties"]["KeyPolicy"]
+    granted = {
+        action
+        for s in key_policy["Statement"]
+        if s["Principal"] == {"Service": "ses.amazonaws.com"}
+        for action in as_list(s["Action"])
+    }
+    assert granted == {"kms:GenerateDataKey", "kms:Decrypt"}
+
+
+def test_an_alert_not_delivered_raises_the_alarm_in_this_stack_s_namespace(
+    transformed: dict[str, Any], function_environment
+) -> None:
+    from handler.delivery_events import ALERT_NOT_DELIVERED
+
+    stack = Stack(transformed, {})
+    log_group = stack.resources["DeliveryEventsFunction"]["Properties"]["LoggingConfig"]["LogGroup"]
+    (metric_filter,) = [
+        f for f in stack.of_type("AWS::Logs::MetricFilter").values() if f["FilterPattern"] == ALERT_NOT_DELIVERED
+    ]
+    assert metric_filter["LogGroupName"] == log_group
+    (metric,) = metric_filter["MetricTransformations"]
+    (alarm,) = [
+        a
+        for a in stack.of_type("AWS::CloudWatch::Alarm").values()
+        if (a["Namespace"], a["MetricName"]) == (metric["MetricNamespace"], metric["MetricName"])
+    ]
+    assert metric["MetricNamespace"] == {"Fn::Sub": "PracticeBackend/${AWS::StackName}"}
+    assert (alarm["Statistic"], alarm["Threshold"], alarm["ComparisonOperator"]) == (
+        "Sum",
+        1,
+        "GreaterThanOrEqualToThreshold",
+    )
+    assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+    # The function's own failures (an event dropped after Lambda's retries) alarm too.
+    errors = [
+        a
+        for a in stack.of_type("AWS::CloudWatch::Alarm").values()
+        if a["MetricName"] == "Errors"
+        and a["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "DeliveryEventsFunction"}}]
+    ]
+    assert len(errors) == 1 and errors[0]["AlarmActions"] == [{"Ref": "AlarmTopic"}]
