@@ -25,6 +25,12 @@ from handler.validation import SINGLE_LINE_FORBIDDEN
 
 DEFAULT_CONTENT_DIR = Path(__file__).resolve().parent.parent / "compiled_content"
 DEFAULT_CACHE_CONTROL = "public, max-age=300, stale-while-revalidate=86400"
+DEFAULT_TURNSTILE_VERIFY_URL = "https://challenges.cloudflare.com/turnstile/v0/siteverify"
+# Read here but never set by template.yaml: in AWS their defaults are right (the
+# package's own compiled content, the content's caching, Cloudflare's
+# verifier), and Lambda's 4 KB for all of a function's variables is better
+# spent on the practice's own texts. The tests and the local stack set them.
+DEFAULTS_IN_AWS = ("CONTENT_DIR", "CACHE_CONTROL", "TURNSTILE_VERIFY_URL")
 DEFAULT_CRISIS_NOTICE = (
     "This form is not monitored for emergencies. If you are in crisis or thinking about harming yourself, "
     "in the US call or text 988 (Suicide & Crisis Lifeline), or call 911."
@@ -187,7 +193,7 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
         rate_limit_count=whole_number(environ, "RATE_LIMIT_COUNT", 5, minimum=1),
         rate_limit_window_seconds=whole_number(environ, "RATE_LIMIT_WINDOW_SECONDS", 600, minimum=1),
         turnstile_verify_url=environ.get(
-            "TURNSTILE_VERIFY_URL", "https://challenges.cloudflare.com/turnstile/v0/siteverify"
+            "TURNSTILE_VERIFY_URL", DEFAULT_TURNSTILE_VERIFY_URL
         ),
         aws_eager_init=flag(environ, "AWS_EAGER_INIT", False),
     )

@@ -15,7 +15,7 @@ from cfnlint.decode import cfn_yaml
 from conftest import BASE_ENVIRONMENT
 
 from handler import secrets
-from handler.config import load_settings
+from handler.config import DEFAULTS_IN_AWS, load_settings
 from handler.inbox.settings import load_inbox_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,7 +100,9 @@ def test_the_template_sets_exactly_the_variables_the_code_reads(template: dict[s
     for name, function in functions(template).items():
         own = set(function["Properties"].get("Environment", {}).get("Variables", {}))
         variables = shared | own
-        assert variables == read[name], (name, variables ^ read[name])
+        expected = read[name] - set(DEFAULTS_IN_AWS)
+        assert variables == expected, (name, variables ^ expected)
+        assert not variables & set(DEFAULTS_IN_AWS), name
 
 
 def test_the_table_is_kept_recoverable_encrypted_and_expiring(template: dict[str, Any]) -> None:
