@@ -192,9 +192,7 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
         retention_days=whole_number(environ, "RETENTION_DAYS", 365),
         rate_limit_count=whole_number(environ, "RATE_LIMIT_COUNT", 5, minimum=1),
         rate_limit_window_seconds=whole_number(environ, "RATE_LIMIT_WINDOW_SECONDS", 600, minimum=1),
-        turnstile_verify_url=environ.get(
-            "TURNSTILE_VERIFY_URL", DEFAULT_TURNSTILE_VERIFY_URL
-        ),
+        turnstile_verify_url=environ.get("TURNSTILE_VERIFY_URL", DEFAULT_TURNSTILE_VERIFY_URL),
         aws_eager_init=flag(environ, "AWS_EAGER_INIT", False),
     )
 
