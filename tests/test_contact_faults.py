@@ -120,6 +120,70 @@ def test_a_message_that_cannot_be_sent_does_not_stop_the_others(aws, contact, ca
     assert fine in alert.get_body(("plain",)).get_content()
     (record,) = [r for r in caplog.records if r.getMessage() == "UNHANDLED_ERROR"]
     assert record.message_id == broken and record.error_type == "KeyError"
+    item = next(item for item in aws.messages() if attribute(item, "id") == broken)
+    assert attribute(item, "notify_status") == "retrying" and attribute(item, "notify_attempts") == 2
+    assert attribute(item, "last_error") == "KeyError"
+
+
+BROKEN_BY_HAND = {
+    "an alert cannot be written": ("SET preferred_contact = :bad", {":bad": {"S": "fax"}}),
+    "no message can be read": ("REMOVE #name", None),
+    "neither, nor its attempts": ("REMOVE #name SET notify_attempts = :bad", {":bad": {"S": "many"}}),
+}
+
+
+@pytest.mark.parametrize("broken", BROKEN_BY_HAND)
+def test_a_message_that_can_never_be_sent_reaches_the_permanent_failure(aws, make_handler, caplog, broken) -> None:
+    """Whatever fails, each attempt counts: the message cannot loop in the retry function
+    without ever reaching NOTIFICATION_FAILED_PERMANENTLY and its alarm."""
+    handler = make_handler(NOTIFY_MAX_ATTEMPTS="3")
+    unverify_sender(aws)
+    message_id = json_body(post_json(handler, VALID))["id"]
+    aws.ses.verify_email_identity(EmailAddress=SENDER)
+    expression, values = BROKEN_BY_HAND[broken]
+    aws.dynamodb.update_item(
+        TableName="contact-messages",
+        Key={"pk": {"S": f"MSG#{message_id}"}, "sk": {"S": "MSG"}},
+        UpdateExpression=expression,
+        **({"ExpressionAttributeNames": {"#name": "name"}} if "#name" in expression else {}),
+        **({"ExpressionAttributeValues": values} if values else {}),
+    )
+    retry = retry_entry_point()
+    for _ in range(5):
+        make_due_now(aws, message_id)
+        retry(SCHEDULED_EVENT, None)
+        if "pending_pk" not in aws.messages()[0]:
+            break
+    (item,) = aws.messages()
+    assert attribute(item, "notify_status") == "failed" and "pending_pk" not in item
+    assert attribute(item, "notify_attempts") == 3
+    (record,) = [r for r in caplog.records if r.getMessage() == "NOTIFICATION_FAILED_PERMANENTLY"]
+    assert record.message_id == message_id
+    assert aws.emails() == []
+
+
+def test_an_unforeseen_error_in_the_first_alert_is_a_failed_attempt_not_a_500(aws, contact, caplog) -> None:
+    """Not SES refusing, but something no one foresaw raised on the way: the visitor's
+    message is stored, so they get 201, and the retry function sends the alert later."""
+    ses = aws_clients().ses
+
+    def unforeseen(**_):
+        raise RuntimeError("something no one foresaw")
+
+    ses.meta.events.register_first("before-send.ses.SendRawEmail", unforeseen)
+    try:
+        result = post_json(contact, VALID)
+    finally:
+        ses.meta.events.unregister("before-send.ses.SendRawEmail", unforeseen)
+    assert result["statusCode"] == 201
+    (item,) = aws.messages()
+    assert attribute(item, "notify_status") == "retrying" and attribute(item, "notify_attempts") == 1
+    assert attribute(item, "last_error") == "RuntimeError"
+    (record,) = [r for r in caplog.records if r.getMessage() == "UNHANDLED_ERROR"]
+    assert record.error_type == "RuntimeError" and record.message_id == attribute(item, "id")
+    make_due_now(aws, attribute(item, "id"))
+    assert retry_entry_point()(SCHEDULED_EVENT, None)["sent"] == 1
+    assert len(aws.emails()) == 1
 
 
 def test_after_the_last_attempt_the_message_is_marked_failed_and_an_error_logged(aws, make_handler, caplog) -> None:
