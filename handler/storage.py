@@ -4,11 +4,11 @@
 | --- | --- | --- | --- |
 | message | ``MSG#<id>`` | ``MSG`` | id; index ``recent`` (``recent_pk`` = ``MSG``, ``recent_sk`` = received time and id) for the newest first; index ``pending`` (sparse: only while a notification is due) for retries |
 | claim | ``CLAIM#<keyed hash>`` | ``CLAIM`` | the Idempotency-Key, or the email and message, within their window |
-| rate counter | ``RATE#<keyed hash of address>#<window>`` | ``RATE`` | the client address and the current window |
+| rate counter | ``RATE#<keyed hash of network>#<window>`` | ``RATE`` | the client's network (``handler.ratelimit``) and the current window |
 
 A new message is written in one transaction with its claim and its rate
 counter: the claim makes a retried or raced submission give the first one's
-id, the counter caps messages per address, and all three hold or none does.
+id, the counter caps messages per client network, and all three hold or none does.
 Every item that can expire carries ``expires_at`` for DynamoDB's TTL, which
 deletes lazily, so conditions compare it with the clock too.
 """
@@ -77,7 +77,7 @@ class Claim:
 
 @dataclass(frozen=True)
 class Limits:
-    """How long a new message is kept, and how many one client address may store per window."""
+    """How long a new message is kept, and how many one client network may store per window."""
 
     retention_days: int  # 0: kept until deleted
     rate_limit_count: int
