@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, current_app
 
+from handler import ratelimit
 from handler.validation import SINGLE_LINE_FORBIDDEN
 
 DEFAULT_CONTENT_DIR = Path(__file__).resolve().parent.parent / "compiled_content"
@@ -70,7 +71,7 @@ class Settings:
     thank_you_url: str | None
     consent_text: str
     retention_days: int  # 0: kept until deleted
-    rate_limit_count: int
+    rate_limit_count: int  # 0: no limit (a load test's, where every client is one address)
     rate_limit_window_seconds: int
     turnstile_verify_url: str
     aws_eager_init: bool
@@ -224,7 +225,7 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
         thank_you_url=thank_you_url,
         consent_text=environ.get("CONSENT_TEXT", "").strip() or DEFAULT_CONSENT_TEXT,
         retention_days=whole_number(environ, "RETENTION_DAYS", 365),
-        rate_limit_count=whole_number(environ, "RATE_LIMIT_COUNT", 5, minimum=1),
+        rate_limit_count=whole_number(environ, "RATE_LIMIT_COUNT", 5, maximum=ratelimit.MOST),
         rate_limit_window_seconds=whole_number(environ, "RATE_LIMIT_WINDOW_SECONDS", 600, minimum=1),
         turnstile_verify_url=environ.get(
             "TURNSTILE_VERIFY_URL", "https://challenges.cloudflare.com/turnstile/v0/siteverify"

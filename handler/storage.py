@@ -4,11 +4,11 @@
 | --- | --- | --- | --- |
 | message | ``MSG#<id>`` | ``MSG`` | id; index ``recent`` (``recent_pk`` = ``MSG``, ``recent_sk`` = received time and id) for the newest first; index ``pending`` (sparse: only while a notification is due) for retries |
 | claim | ``CLAIM#<keyed hash>`` | ``CLAIM`` | the Idempotency-Key, or the email and message, within their window |
-| rate counter | ``RATE#<keyed hash of network>#<window>`` | ``RATE`` | the client's network (``handler.ratelimit``) and the current window |
+| rate limit | ``RATE#<keyed hash of network>`` | ``RATE`` | the client's network (``handler.ratelimit``): the times of its last messages |
 
 A new message is written in one transaction with its claim and its rate
-counter: the claim makes a retried or raced submission give the first one's
-id, the counter caps messages per client network, and all three hold or none does.
+limit's item: the claim makes a retried or raced submission give the first one's
+id, the rate limit caps messages per client network, and all three hold or none does.
 Every item that can expire carries ``expires_at`` for DynamoDB's TTL, which
 deletes lazily, so conditions compare it with the clock too.
 """
@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from handler import ratelimit
 from handler.message import Item, Message, NotifyStatus
 
 MESSAGE_SK = "MSG"
@@ -77,10 +78,10 @@ class Claim:
 
 @dataclass(frozen=True)
 class Limits:
-    """How long a new message is kept, and how many one client network may store per window."""
+    """How long a new message is kept, and how many one client network may store in any window."""
 
     retention_days: int  # 0: kept until deleted
-    rate_limit_count: int
+    rate_limit_count: int  # 0: no limit
     rate_limit_window_seconds: int
 
 
@@ -151,10 +152,7 @@ class MessageStore:
         from botocore.exceptions import BotoCoreError, ClientError
 
         now = time.time() if now is None else now
-        rate_window = limits.rate_limit_window_seconds
-        window_start = int(now // rate_window) * rate_window
-        window_end = window_start + rate_window
-        items = [
+        items: list[dict[str, Any]] = [
             {
                 "Put": {
                     "TableName": self.table_name,
@@ -176,20 +174,18 @@ class MessageStore:
                     "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                 }
             },
-            {
-                "Update": {
-                    "TableName": self.table_name,
-                    "Key": {"pk": {"S": f"RATE#{message.ip_hash}#{window_start}"}, "sk": {"S": "RATE"}},
-                    "UpdateExpression": "ADD hits :one SET expires_at = :expires",
-                    "ConditionExpression": "attribute_not_exists(hits) OR hits < :limit",
-                    "ExpressionAttributeValues": {
-                        ":one": {"N": "1"},
-                        ":limit": {"N": str(limits.rate_limit_count)},
-                        ":expires": {"N": str(window_end + 60)},
-                    },
-                }
-            },
         ]
+        count, window = limits.rate_limit_count, limits.rate_limit_window_seconds
+        if count:
+            items.append(
+                {
+                    "Update": {
+                        "TableName": self.table_name,
+                        "Key": {"pk": {"S": f"RATE#{message.ip_hash}"}, "sk": {"S": "RATE"}},
+                        **ratelimit.counted(count, window, now),
+                    }
+                }
+            )
         for attempt in range(TRANSACTION_TRIES):
             try:
                 # The token makes botocore's own retry of a committed transaction
@@ -210,7 +206,8 @@ class MessageStore:
                         same = old.get("content_hash", {}).get("S") == claim.content_hash
                         return Duplicate(old["message_id"]["S"], same_content=same)
                 if reasons[2] == "ConditionalCheckFailed":
-                    return RateLimited(retry_after=max(1, int(window_end - now)))
+                    old = error.response["CancellationReasons"][2].get("Item") or {}
+                    return RateLimited(retry_after=ratelimit.retry_after(old, count, window, now))
                 if "TransactionConflict" in reasons and attempt + 1 < TRANSACTION_TRIES:
                     # A racing submission holds an item: once it lands, the claim decides.
                     time.sleep(0.05 * (attempt + 1))
