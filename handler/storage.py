@@ -3,7 +3,7 @@
 | item | pk | sk | found by |
 | --- | --- | --- | --- |
 | message | ``MSG#<id>`` | ``MSG`` | id; index ``recent`` (``recent_pk`` = ``MSG``, ``recent_sk`` = received time and id) for the newest first; index ``pending`` (sparse: only while a notification is due) for retries |
-| claim | ``CLAIM#<keyed hash>`` | ``CLAIM`` | the Idempotency-Key, or the email and message, within their window |
+| claim | ``CLAIM#<keyed hash>`` | ``CLAIM`` | the Idempotency-Key, or the email and message, within their window (with the first sender's network) |
 | rate limit | ``RATE#<keyed hash of network>`` | ``RATE`` | the client's network (``handler.ratelimit``): the times of its last messages |
 
 A new message is written in one transaction with its claim and its rate
@@ -52,6 +52,9 @@ class Recorded:
 class Duplicate:
     message_id: str
     same_content: bool = True  # False: an Idempotency-Key reused for another message
+    # The same Idempotency-Key (the client's own secret), or the same client network: else
+    # another client sent the same email and message, and must not learn the first one's id.
+    same_client: bool = True
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,10 @@ class Claim:
         if idempotency_key is not None:
             return cls(keyed_hash(secret, "idempotency", idempotency_key), content_hash, IDEMPOTENCY_WINDOW_SECONDS)
         return cls(content_hash, content_hash, DUPLICATE_WINDOW_SECONDS)
+
+    @property
+    def by_key(self) -> bool:
+        return self.key != self.content_hash
 
 
 @dataclass(frozen=True)
@@ -167,6 +174,7 @@ class MessageStore:
                         **claim_item_key(claim),
                         "message_id": {"S": message.id},
                         "content_hash": {"S": claim.content_hash},
+                        "ip_hash": {"S": message.ip_hash},
                         "expires_at": {"N": str(int(now) + claim.window_seconds)},
                     },
                     "ConditionExpression": "attribute_not_exists(pk) OR expires_at < :now",
@@ -203,8 +211,9 @@ class MessageStore:
                         # Our own claim: an earlier try of this very transaction committed.
                         return Recorded(message.id)
                     if "message_id" in old:
-                        same = old.get("content_hash", {}).get("S") == claim.content_hash
-                        return Duplicate(old["message_id"]["S"], same_content=same)
+                        same_content = old.get("content_hash", {}).get("S") == claim.content_hash
+                        same_network = old.get("ip_hash", {}).get("S") == message.ip_hash
+                        return Duplicate(old["message_id"]["S"], same_content, claim.by_key or same_network)
                 if reasons[2] == "ConditionalCheckFailed":
                     old = error.response["CancellationReasons"][2].get("Item") or {}
                     return RateLimited(retry_after=ratelimit.retry_after(old, count, window, now))

@@ -111,7 +111,7 @@ def receive(submission: Submission, settings: Settings, keys: Secrets, aws: AwsC
     except StorageUnavailable:
         return unstored(message, settings, aws.ses, started)
     if not isinstance(outcome, Recorded):
-        return not_recorded(outcome)
+        return not_recorded(outcome, message.id)
     if message.spam:
         log.info("contact stored as spam", extra={"message_id": message.id})
         return Received(message.id)
@@ -141,15 +141,18 @@ def check_turnstile(
     if verdict is False:
         # Cloudflare takes a token once: a retry of a message already stored
         # fails the check, and must get the first message's id, not an error.
-        stored_id = store.claimed(claim, now)
+        # Only a retry with the Idempotency-Key, the client's own secret: anyone
+        # else guessing an email and message would learn that, and when, a person wrote.
+        stored_id = store.claimed(claim, now) if claim.by_key else None
         if stored_id is not None:
-            return not_recorded(Duplicate(stored_id))
+            log.info("contact duplicate", extra={"message_id": stored_id})
+            return Received(stored_id)
         return Invalid({TURNSTILE_FIELD: "failed"})
     # Cloudflare unreachable: take the message, marked, rather than lose a person.
     return "passed" if verdict else "unverified"
 
 
-def not_recorded(outcome: Duplicate | RateLimited) -> Outcome:
+def not_recorded(outcome: Duplicate | RateLimited, unstored_id: str) -> Outcome:
     """The transaction stored nothing: rate limited, or a duplicate."""
     if isinstance(outcome, RateLimited):
         log.info("contact rate limited", extra={"retry_after": outcome.retry_after})
@@ -157,6 +160,11 @@ def not_recorded(outcome: Duplicate | RateLimited) -> Outcome:
     if not outcome.same_content:
         log.info("idempotency key reused for another message", extra={"message_id": outcome.message_id})
         return KeyReused()
+    if not outcome.same_client:
+        # The same email and message from another network: answered as a new message,
+        # with the id made for it (never stored), which tells nothing of the first.
+        log.info("contact duplicate from another network", extra={"message_id": outcome.message_id})
+        return Received(unstored_id)
     log.info("contact duplicate", extra={"message_id": outcome.message_id})
     return Received(outcome.message_id)
 
