@@ -246,6 +246,18 @@ class MessageStore:
         message_id: str = item["message_id"]["S"]
         return message_id
 
+    def holds(self, message_id: str) -> bool | None:
+        """Whether the message is stored (a consistent read); None when DynamoDB cannot say."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            response = self.client.get_item(
+                TableName=self.table_name, Key=message_key(message_id), ConsistentRead=True, ProjectionExpression="pk"
+            )
+        except (BotoCoreError, ClientError):
+            return None
+        return "Item" in response
+
     def mark_sent(self, message_id: str, attempts: int, now: float | None = None) -> None:
         """The notification went out: the message leaves the pending index."""
         self._update(

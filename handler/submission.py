@@ -3,14 +3,18 @@
 Order of events for a valid message: one DynamoDB transaction stores it with
 its duplicate claim and rate-limit count, SES alerts the therapist, and one
 update records that. If SES fails the visitor still gets 201 and the retry
-function takes over; if DynamoDB fails the whole message goes by email and the
-visitor gets 202; only if both fail does the visitor get 503, asking them to
-try again. A filled honeypot is stored as spam (so that a person whose browser
-filled it by mistake is not lost) and answered like a success, unnotified.
+function takes over. If the transaction fails, one quick read asks whether it
+stored the message after all (its answer lost); if not, or if DynamoDB cannot
+say, the whole message goes by email and the visitor gets 202; only if both
+fail does the visitor get 503, asking them to try again. A filled honeypot is
+stored as spam (so that a person whose browser filled it by mistake is not
+lost) and answered like a success, unnotified; when it cannot be stored, it
+goes by email too, marked as suspected spam.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from dataclasses import dataclass
@@ -55,7 +59,7 @@ class Submission:
 @dataclass(frozen=True)
 class Received:
     message_id: str
-    stored: bool = True  # False: DynamoDB failed, and the alert email is the message's only copy
+    stored: bool = True  # False: DynamoDB failed or could not say, and the alert email carries the message
 
 
 @dataclass(frozen=True)
@@ -109,7 +113,13 @@ def receive(submission: Submission, settings: Settings, keys: Secrets, aws: AwsC
     try:
         outcome = store.record(message, claim, limits, now)
     except StorageUnavailable:
-        return unstored(message, settings, aws.ses, started)
+        # Perhaps only its answer was lost (a read timeout after it committed): ask.
+        quick = MessageStore(aws.quick_dynamodb, settings.contact_table_name)
+        saved = quick.holds(message.id)
+        if saved is not True:
+            return unstored(message, settings, aws.ses, quick, saved, started)
+        log.warning("contact stored, though DynamoDB's answer was lost", extra={"message_id": message.id})
+        outcome = Recorded(message.id)
     if not isinstance(outcome, Recorded):
         return not_recorded(outcome, message.id)
     if message.spam:
@@ -169,20 +179,25 @@ def not_recorded(outcome: Duplicate | RateLimited, unstored_id: str) -> Outcome:
     return Received(outcome.message_id)
 
 
-def unstored(message: Message, settings: Settings, ses: Any, started: float) -> Outcome:
-    """DynamoDB failed: the email carries the whole message, the only copy of it."""
-    if message.spam:
-        log.warning("spam not stored: storage unavailable", extra={"message_id": message.id})
-        return Received(message.id)
+def unstored(
+    message: Message, settings: Settings, ses: Any, store: MessageStore, saved: bool | None, started: float
+) -> Outcome:
+    """DynamoDB did not store the message (``saved`` False) or cannot say (None): the email
+    carries all of it, suspected spam too (marked so), so that no person is lost."""
     try:
-        email = notification.notification(message, settings.alert, only_copy=True)
+        email = notification.notification(message, settings.alert, saved=saved)
         notification.send(ses, email, settings.alert.notify_email, settings.alert)
     except notification.NotificationFailed as error:
         # The alarm in template.yaml matches this text in the logs.
         log.critical(CONTACT_NOT_RECEIVED, extra={"message_id": message.id, "error_code": error.code})
         return NotReceived()
-    log.error("contact not stored; sent by email only", extra={"message_id": message.id})
-    if settings.send_acknowledgement:
+    log.error("contact not stored; sent by email only", extra={"message_id": message.id, "saved": saved})
+    if saved is None and not message.spam:
+        # Stored after all, it would be alerted again by the retry function once
+        # its lease ends: one try to record this alert (refused if not stored).
+        with contextlib.suppress(StorageUnavailable):
+            store.mark_sent(message.id, 1)
+    if settings.send_acknowledgement and not message.spam:
         delivery.acknowledge(message, ses, settings.alert)
     log.info("contact received", extra={"message_id": message.id, "duration_ms": milliseconds_since(started)})
     return Received(message.id, stored=False)
