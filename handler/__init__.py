@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask, jsonify
 
-from handler import aws, contact, content, cors, errors, lambda_adapter, secrets
+from handler import aws, contact, content, cors, errors, inbox, lambda_adapter, secrets
 from handler.config import Settings, load_settings
 
 
@@ -31,6 +31,7 @@ def create_app(settings: Settings | None = None, *, reads_secrets: bool = True) 
     aws.init_app(app)
     if reads_secrets:
         secrets.init_app(app)
+        inbox.init_app(app)  # its cookies are signed with a secret: the retry function's app has no inbox
     content.init_app(app)
     app.register_blueprint(contact.bp)
     cors.init_app(app)

@@ -80,7 +80,8 @@ class AwsClients:
 
 
 def clients() -> AwsClients:
-    return current_app.extensions["aws"]
+    found: AwsClients = current_app.extensions["aws"]
+    return found
 
 
 def init_app(app: Flask) -> None:

@@ -77,11 +77,12 @@ class ContentStore:
 
     @functools.cached_property
     def manifest(self) -> dict[str, Any]:
-        return json.loads((self.directory / "manifest.json").read_bytes())
+        manifest: dict[str, Any] = json.loads((self.directory / "manifest.json").read_bytes())
+        return manifest
 
     @functools.cached_property
     def _index(self) -> dict[str, Any]:
-        index = json.loads((self.directory / "index.json").read_bytes())
+        index: dict[str, Any] = json.loads((self.directory / "index.json").read_bytes())
         for summary in index["articles"]:
             summary["url"] = self.url(summary["slug"])
         return index
@@ -100,13 +101,15 @@ class ContentStore:
 
     def published(self, start: int | None = None) -> list[dict[str, Any]]:
         """The summaries visible now, newest first."""
-        return self._index["articles"][self.first_published() if start is None else start :]
+        articles: list[dict[str, Any]] = self._index["articles"]
+        return articles[self.first_published() if start is None else start :]
 
     def _read_article(self, slug: str) -> dict[str, Any] | None:
         try:
-            return json.loads((self.directory / "articles" / f"{slug}.json").read_bytes())
+            article: dict[str, Any] = json.loads((self.directory / "articles" / f"{slug}.json").read_bytes())
         except FileNotFoundError:
             return None
+        return article
 
     def _fill_site_url(self, etag: str, body: str) -> Body:
         text = body.replace(SITE_URL_TOKEN, self._site_url_json)
@@ -155,7 +158,8 @@ class ContentStore:
 
 
 def store() -> ContentStore:
-    return current_app.extensions["content_store"]
+    found: ContentStore = current_app.extensions["content_store"]
+    return found
 
 
 def init_app(app: Flask) -> None:

@@ -1,7 +1,8 @@
 """Cross-origin access, decided here and nowhere else.
 
 Origins on ``ALLOWED_ORIGINS`` get CORS headers, and their preflights an
-answer; any other origin gets none, so the browser refuses it. This is a set
+answer; any other origin gets none, so the browser refuses it. The
+therapist's inbox (``/inbox``) is never shared, whatever the origin. This is a set
 membership test, so it is written out rather than taken from flask-cors, whose
 per-request cost alone (measured by ``make bench``, see docs/performance.md)
 would use most of the content API's budget over a bare Flask route.
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from flask import Flask, Response, request
 
 from handler.config import settings
+from handler.inbox import URL_PREFIX
 
 ALLOWED_METHODS = "GET, HEAD, POST, OPTIONS"
 ALLOWED_REQUEST_HEADERS = "Content-Type, If-None-Match, Idempotency-Key"
@@ -29,7 +31,7 @@ def cors_hook(allowed_origins: frozenset[str]) -> Callable[[Response], Response]
         # Always: the answer differs with the Origin, and a cache must not mix them.
         headers.add("Vary", "Origin")
         origin = request.environ.get("HTTP_ORIGIN")
-        if origin is None or origin not in allowed_origins:
+        if origin is None or origin not in allowed_origins or request.path.startswith(URL_PREFIX):
             return response
         # add, not set: no view sets these, and add skips the search for an old value.
         headers.add("Access-Control-Allow-Origin", origin)

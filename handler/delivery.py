@@ -30,7 +30,8 @@ PERMANENT_FAILURE = "NOTIFICATION_FAILED_PERMANENTLY"
 
 def retry_delay(attempts: int) -> int:
     """Seconds before the next attempt, after ``attempts`` failed ones: 1, 2, 4 ... 60 minutes."""
-    return min(FIRST_RETRY_SECONDS * 2 ** (attempts - 1), LONGEST_RETRY_SECONDS)
+    delay: int = FIRST_RETRY_SECONDS * 2 ** (attempts - 1)
+    return min(delay, LONGEST_RETRY_SECONDS)
 
 
 def deliver(message: Message, store: MessageStore, ses: Any, settings: AlertSettings) -> bool:

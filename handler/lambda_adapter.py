@@ -286,7 +286,7 @@ def respond(app: WSGIApp, event: Any, context: Any) -> dict[str, Any]:
         return app(environ, keep_headers)
 
     v1_event = {"httpMethod": request.method, "path": request.path, "queryStringParameters": None, "headers": None}
-    result = aws_lambda_wsgi.response(fixed_app, v1_event, context)
+    result: dict[str, Any] = aws_lambda_wsgi.response(fixed_app, v1_event, context)
     apply_response_headers(result, sent_headers, request.payload_version)
     return result
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, get_type_hints
 
 Item = dict[str, dict[str, Any]]  # a DynamoDB item, as the low-level client reads and writes it
 
@@ -28,9 +28,10 @@ class NotifyStatus(StrEnum):
     SPAM = "spam"  # a filled honeypot: stored, never alerted
 
 
-# Fields in the order contact-admin shows them.
 @dataclass(frozen=True, kw_only=True)
 class Message:
+    """A message as stored, fields in the order contact-admin shows them."""
+
     id: str  # a ULID: sorts by time
     received_at: str  # UTC, ISO 8601, to the millisecond
     notify_status: NotifyStatus = NotifyStatus.PENDING
@@ -50,25 +51,26 @@ class Message:
 
     @property
     def spam(self) -> bool:
-        return self.notify_status is NotifyStatus.SPAM
-
-    def record(self) -> dict[str, str | int | None]:
-        """Every field by name, None included, in order."""
-        return {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
+        return self.notify_status == NotifyStatus.SPAM
 
     def to_item(self) -> Item:
-        return {name: to_attribute(value) for name, value in self.record().items() if value is not None}
+        return {name: to_attribute(value) for name, value in dataclasses.asdict(self).items() if value is not None}
 
     @classmethod
     def from_item(cls, item: Item) -> Message:
         """The message an item holds; attributes that are not fields (keys, expiry) are left out."""
         values = {name: from_attribute(item[name]) for name in FIELD_NAMES if name in item}
-        if "notify_status" in values:
-            values["notify_status"] = NotifyStatus(values["notify_status"])
+        for name, kind in STATE_FIELDS.items():
+            if name in values:
+                values[name] = kind(values[name])
         return cls(**values)
 
 
 FIELD_NAMES = tuple(field.name for field in dataclasses.fields(Message))
+# Fields whose values are one of a set (stored as text, read back as their StrEnum).
+STATE_FIELDS = {
+    name: kind for name, kind in get_type_hints(Message).items() if isinstance(kind, type) and issubclass(kind, StrEnum)
+}
 
 
 def to_attribute(value: str | int) -> dict[str, str]:

@@ -149,12 +149,15 @@ def new_email(
         if value is not None:
             email[name] = EncodedHeader(name, value)
     email["Date"] = dt.datetime.now(dt.UTC)
-    # From the OS's randomness, not the random module's (as make_msgid uses):
-    # after a SnapStart restore every instance would share the snapshot's generator state.
-    email["Message-ID"] = f"<{secrets.token_hex(16)}@{settings.sender_email.rsplit('@', 1)[1]}>"
+    # From the OS's randomness, not the random module's (as make_msgid and
+    # the package's boundaries use): after a SnapStart restore every instance
+    # would share the snapshot's generator state.
+    token = secrets.token_hex(16)
+    email["Message-ID"] = f"<{token}@{settings.sender_email.rsplit('@', 1)[1]}>"
     # Quoted-printable, not base64: mostly-ASCII text in base64 is what spam filters score as disguised.
     email.set_content(text, cte="quoted-printable")
     email.add_alternative(body_html, subtype="html", cte="quoted-printable")
+    email.set_boundary("=_" + token)  # "=_" never occurs in quoted-printable text
     return email.as_bytes()
 
 
@@ -246,4 +249,5 @@ def send(ses: Any, email: bytes, recipients: Sequence[str], settings: AlertSetti
         raise NotificationFailed(error.response["Error"].get("Code", "ClientError")) from error
     except BotoCoreError as error:
         raise NotificationFailed(type(error).__name__) from error
-    return response["MessageId"]
+    message_id: str = response["MessageId"]
+    return message_id

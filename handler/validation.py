@@ -68,7 +68,7 @@ def text_field(value: Any, maximum: int, *, multiline: bool = False) -> tuple[st
 
 def check_email(value: Any) -> tuple[str | None, str | None]:
     cleaned, error = text_field(value, EMAIL_MAX)
-    if error:
+    if cleaned is None:
         return None, error
     from email_validator import EmailNotValidError, validate_email  # imported on the first message only
 
@@ -116,7 +116,7 @@ def validate(
         cleaned, error = text_field(phone, PHONE_MAX)
         if error:
             errors["phone"] = error
-        elif not PHONE_PATTERN.match(cleaned) or not any(char.isdigit() for char in cleaned):
+        elif cleaned is None or not PHONE_PATTERN.match(cleaned) or not any(char.isdigit() for char in cleaned):
             errors["phone"] = "invalid_phone"
         else:
             fields["phone"] = cleaned

@@ -15,7 +15,8 @@ TABLE_RESOURCE = "ContactTable"
 
 @functools.cache
 def load_template() -> dict[str, Any]:
-    return cfn_yaml.load(str(TEMPLATE))
+    template: dict[str, Any] = cfn_yaml.load(str(TEMPLATE))
+    return template
 
 
 def create_contact_table(dynamodb: Any, table_name: str) -> None:

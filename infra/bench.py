@@ -334,7 +334,8 @@ def cold_start(paths: list[Path], module: str, event: dict[str, Any], environmen
         check=True,
         env={"PATH": os.environ.get("PATH", ""), **environment},
     )
-    return json.loads(completed.stdout)
+    measured: dict[str, Any] = json.loads(completed.stdout)
+    return measured
 
 
 def per_request(*calls: Callable[[], Any]) -> list[float]:
@@ -426,7 +427,7 @@ def run() -> list[Row]:
         sys.path[:0] = [str(function), str(baseline)]
         os.environ.update(environment)
         import apig_wsgi
-        import minimal_app
+        import minimal_app  # type: ignore[import-not-found]  # written by prepare() into a temporary folder
 
         from handler import lambda_adapter
         from handler.main import lambda_handler

@@ -92,7 +92,7 @@ def new_markdown() -> MarkdownIt:
     return MarkdownIt("commonmark", {"html": False})
 
 
-class FrontMatterLoader(yaml.SafeLoader):
+class FrontMatterLoader(yaml.SafeLoader):  # type: ignore[misc]  # PyYAML has no type information
     """YAML without implicit timestamps: dates stay text, so that a bad one is
     reported against its field by ``parse_date`` rather than by the parser."""
 

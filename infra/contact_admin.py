@@ -19,13 +19,13 @@ import argparse
 import collections
 import contextlib
 import csv
+import dataclasses
 import datetime as dt
-import io
 import json
 import os
 import sys
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TextIO
 
 from handler import notification
 from handler.config import AlertSettings, ConfigError, alert_settings
@@ -145,7 +145,7 @@ def table_text(rows: list[Message]) -> str:
     columns = [("id", 26), ("received_at", 24), ("notify_status", 13), ("name", 24), ("email", 30), ("message", 40)]
     lines = ["  ".join(name.ljust(width) for name, width in columns)]
     for row in rows:
-        record = row.record()
+        record = dataclasses.asdict(row)
         lines.append("  ".join(one_line(record[name], width).ljust(width) for name, width in columns))
     return "\n".join(line.rstrip() for line in lines)
 
@@ -180,7 +180,7 @@ def notify_settings() -> AlertSettings:
         raise AdminError(f"resend needs the stack's alert settings: {error}") from None
 
 
-def run(args: argparse.Namespace, out: io.TextIOBase) -> None:
+def run(args: argparse.Namespace, out: TextIO) -> None:
     dynamodb, ses, table = connect(args)
     if args.command == "list":
         rows = []
@@ -191,28 +191,28 @@ def run(args: argparse.Namespace, out: io.TextIOBase) -> None:
         print(table_text(rows) if rows else "no messages", file=out)
     elif args.command == "show":
         message = get_message(dynamodb, table, args.id)
-        record = message.record()
+        record = dataclasses.asdict(message)
         for name in FIELDS:
             if record[name] is not None and name != "message":
                 print(f"{name}: {record[name]}", file=out)
         print(f"\n{message.message}", file=out)
     elif args.command == "export":
-        rows = [
-            {name: value for name, value in row.record().items() if name in FIELDS}
+        records = [
+            {name: value for name, value in dataclasses.asdict(row).items() if name in FIELDS}
             for row in messages(dynamodb, table, args.since)
         ]
         with (
             open(args.output, "w", encoding="utf-8", newline="") if args.output else contextlib.nullcontext(out)
         ) as target:
             if args.format == "json":
-                json.dump(rows, target, ensure_ascii=False, indent=2)
+                json.dump(records, target, ensure_ascii=False, indent=2)
                 target.write("\n")
             else:
                 writer = csv.DictWriter(target, fieldnames=FIELDS)
                 writer.writeheader()
-                writer.writerows({name: spreadsheet_safe(value) for name, value in row.items()} for row in rows)
+                writer.writerows({name: spreadsheet_safe(value) for name, value in row.items()} for row in records)
         if args.output:
-            print(f"exported {len(rows)} message(s) to {args.output}", file=out)
+            print(f"exported {len(records)} message(s) to {args.output}", file=out)
     elif args.command == "delete":
         # As the function stored it: normalised, an IDN domain as punycode.
         wanted = (check_email(args.email)[0] or args.email).lower() if args.email else None

@@ -372,7 +372,7 @@ def quiet_stdout(enabled: bool) -> Iterator[None]:
     if not enabled:
         yield
         return
-    previous, sys.stdout = sys.stdout, Sink()  # type: ignore[assignment]
+    previous, sys.stdout = sys.stdout, Sink()
     try:
         yield
     finally:
@@ -434,7 +434,7 @@ def run(
                 serialize_aws=serialize_aws,
             )
             try:
-                host, port = stack.api.server_address[0], stack.api.port
+                host, port = stack.api.host, stack.api.port
                 shared = Shared(
                     host,
                     port,
@@ -629,13 +629,14 @@ def scan_messages(aws_url: str, table: str) -> list[dict[str, Any]]:
 
 def outbox(base_url: str) -> list[dict[str, Any]]:
     parts = urllib.parse.urlsplit(base_url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=120)
+    connection = http.client.HTTPConnection(parts.netloc, timeout=120)
     try:
         connection.request("GET", "/dev/outbox")
         response = connection.getresponse()
         if response.status != 200:
             raise RuntimeError(f"/dev/outbox answered {response.status}")
-        return json.loads(response.read())["emails"]
+        emails: list[dict[str, Any]] = json.loads(response.read())["emails"]
+        return emails
     finally:
         connection.close()
 

@@ -24,6 +24,7 @@ import importlib
 import json
 import logging
 import os
+import re
 import secrets
 import sys
 import threading
@@ -43,6 +44,7 @@ from infra.aws_template import create_contact_table
 
 ROOT = Path(__file__).resolve().parent.parent
 TEXT_TYPES = ("application/json", "text/")
+SIGN_IN_TOKEN = re.compile(r"^/inbox/login/[^/]+$")  # kept out of the request log
 # The example website page (examples/), served at the API's own origin.
 EXAMPLE_FILES = {"/": ("index.html", "text/html"), "/practice.js": ("practice.js", "text/javascript")}
 SAMPLE_MESSAGES = [
@@ -124,7 +126,7 @@ def as_read(raw_headers: email.message.Message, name: str) -> str | None:
 
 def outbox() -> list[dict[str, Any]]:
     """The emails moto's SES has "sent", newest first: what the therapist would receive."""
-    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.core.models import DEFAULT_ACCOUNT_ID
     from moto.ses.models import ses_backends
 
     sent = ses_backends[DEFAULT_ACCOUNT_ID][os.environ["AWS_DEFAULT_REGION"]].sent_messages
@@ -165,8 +167,9 @@ def gateway(lambda_handler: LambdaHandler) -> Callable[..., Iterable[bytes]]:
             page.headers["Cache-Control"] = "no-store"
             return page(environ, start_response)
         result = lambda_handler(to_event(request), None)
-        # Method, path and status only: no client address, no query, no body.
-        print(f"{request.method} {request.path} {result['statusCode']} {1000 * (time.perf_counter() - started):.1f} ms")
+        # Method, path and status only: no client address, no query, no body, no sign-in token.
+        path = SIGN_IN_TOKEN.sub("/inbox/login/<token>", request.path)
+        print(f"{request.method} {path} {result['statusCode']} {1000 * (time.perf_counter() - started):.1f} ms")
         return to_response(result)(environ, start_response)
 
     return app
@@ -195,7 +198,7 @@ class LocalStack:
 
     @property
     def url(self) -> str:
-        return f"http://{self.api.server_address[0]}:{self.api.port}"
+        return f"http://{self.api.host}:{self.api.port}"
 
     def stop(self) -> None:
         self.api.shutdown()
@@ -215,6 +218,8 @@ def one_at_a_time(server: ThreadedMotoServer) -> None:
     that AWS would keep.
     """
     werkzeug_server = server._server  # ThreadedMotoServer has no public hook; its handler reads .app per request
+    if werkzeug_server is None:
+        raise RuntimeError("moto's server is not running")
     app = werkzeug_server.app
     lock = threading.Lock()
 
@@ -251,7 +256,8 @@ def start_aws(host: str, port: int, serialize: bool = True) -> tuple[ThreadedMot
     )
     create_contact_table(session.client("dynamodb", endpoint_url=url), os.environ["CONTACT_TABLE_NAME"])
     session.client("ses", endpoint_url=url).verify_email_identity(EmailAddress=os.environ["SENDER_EMAIL"])
-    # A new secret each run: local addresses are hashed, but nothing needs them to match later.
+    # A new secret each run: local addresses are hashed, but nothing needs them to match later
+    # (and the inbox's key is derived from it: a restart signs the inbox out).
     put_secret(
         session.client("secretsmanager", endpoint_url=url), os.environ["IP_HASH_SECRET_ARN"], secrets.token_hex(32)
     )
@@ -266,7 +272,9 @@ def start(
     serialize_aws: bool = True,
 ) -> LocalStack:
     """Start moto, configure the function for it, import it, and serve it on a background thread."""
-    api = make_server(host, port, None, threaded=True)  # bound first: port 0 picks a free port
+    # Bound first (port 0 picks a free port), so that the function's settings
+    # can name it; its app is set once the function is imported, below.
+    api = make_server(host, port, None, threaded=True)  # type: ignore[arg-type]
     os.environ.setdefault("CONTENT_DIR", str(ROOT / "build" / "content"))
     os.environ.setdefault("SITE_URL", f"http://{host}:{api.port}")
     os.environ.setdefault("ALLOWED_ORIGINS", f"http://{host}:{api.port}")
@@ -309,6 +317,8 @@ def main(argv: list[str]) -> int:
     for path in ("/health", "/articles", "/articles/what-is-psychodynamic-therapy", "/feed.json", "/feed.xml"):
         print(f"  {base}{path}")
     print(f"  {base}/contact  (POST a message; GET shows the consent text)")
+    inbox_emails = os.environ.get("INBOX_EMAILS") or os.environ["NOTIFY_EMAIL"]
+    print(f"  {base}/inbox  (the therapist's inbox: sign in as {inbox_emails}, the link is in the outbox)")
     print(f"  {base}/dev/outbox  (the emails SES would have sent, newest first; local only)")
     try:
         threading.Event().wait()

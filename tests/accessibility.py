@@ -16,7 +16,13 @@ needs_axe = pytest.mark.skipif(
 
 def axe_violations(page: Any) -> list[str]:
     """Each rule axe-core finds broken on the page as it is now, with the elements that break it."""
-    page.add_script_tag(path=str(AXE))
+    from playwright.sync_api import Error
+
+    try:
+        page.add_script_tag(path=str(AXE))
+    except Error:
+        # The page's Content-Security-Policy allows no script (the inbox's pages): judge a copy.
+        return copied_page_violations(page)
     if page.evaluate("typeof window.axe") == "undefined":
         # JavaScript is off for this page, and axe needs it: judge a copy of its document, at its address.
         return copied_page_violations(page)

@@ -1,6 +1,6 @@
 """Fixtures: compiled content, an embedded AWS (moto), AWS's own DynamoDB engine
-(DynamoDB Local) as a second judge of storage, and the Lambda entry point
-configured as a deployment would be."""
+(DynamoDB Local) as a second judge of storage, the Lambda entry point
+configured as a deployment would be, and Debian's Chromium for the browser tests."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import email
 import email.policy
 import importlib
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -45,6 +46,17 @@ BASE_ENVIRONMENT = {
 }
 
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -260,3 +272,14 @@ def stack(monkeypatch: pytest.MonkeyPatch, compiled_content: Path) -> Iterator[l
 @pytest.fixture
 def base_url(stack: local_stack.LocalStack) -> str:
     return stack.url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, driven by Playwright (no browser download)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield launched
+        launched.close()

@@ -109,3 +109,12 @@ def test_contact_admin_works_on_the_local_stack(
     capsys.readouterr()
     assert contact_admin.main(["--local", "--endpoint-url", stack.aws_url, "stats"]) == 0
     assert "sent      3" in capsys.readouterr().out
+
+
+def test_the_request_log_shows_no_sign_in_token(base_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    token = "T0ken-that-signs-in_" + "x" * 23
+    with urllib.request.urlopen(f"{base_url}/inbox/login/{token}", timeout=10) as response:
+        assert response.status == 200 and "Sign in" in response.read().decode()
+    printed = capsys.readouterr()
+    assert "GET /inbox/login/<token> 200" in printed.out
+    assert token not in printed.out + printed.err

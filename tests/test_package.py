@@ -59,9 +59,12 @@ def boto3_only(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def answer_in_a_bare_interpreter(function_dir: Path, boto3_only: Path) -> dict[str, Any]:
-    """What the function in ``function_dir`` answers for an article, run as Lambda runs it."""
-    request = event("GET", "/articles/what-is-psychodynamic-therapy")
+def answer_in_a_bare_interpreter(
+    function_dir: Path, boto3_only: Path, request: dict[str, Any] | None = None, probe: str = PROBE
+) -> dict[str, Any]:
+    """What ``probe`` finds the function in ``function_dir`` answers for ``request`` (by default an
+    article), run as Lambda runs it."""
+    request = request or event("GET", "/articles/what-is-psychodynamic-therapy")
     # -S: no site-packages; -I: no environment variables or user site; -B: leave the build unwritten.
     command = [
         sys.executable,
@@ -69,7 +72,7 @@ def answer_in_a_bare_interpreter(function_dir: Path, boto3_only: Path) -> dict[s
         "-I",
         "-B",
         "-c",
-        f"import sys; sys.path[:0] = {[str(function_dir), str(boto3_only)]!r}\n{PROBE}",
+        f"import sys; sys.path[:0] = {[str(function_dir), str(boto3_only)]!r}\n{probe}",
         json.dumps(request),
     ]
     # The environment template.yaml gives the function (CONTENT_DIR left to its default).
@@ -86,6 +89,23 @@ def test_the_package_answers_in_a_bare_interpreter(function_dir: Path, boto3_onl
     assert answer["status"] == 200 and answer["slug"] == "what-is-psychodynamic-therapy"
     assert answer["loaded"] == ["flask"]
     assert not [p for p in answer["paths"] if "site-packages" in p]
+
+
+INBOX_PROBE = """
+import json, sys
+from handler.main import lambda_handler
+print(json.dumps(lambda_handler(json.loads(sys.argv[1]), None)))
+"""
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"), [("/inbox/check-email", "a link is on its way"), ("/inbox/static/inbox.css", "max-width")]
+)
+def test_the_package_holds_the_inbox_templates_and_stylesheet(
+    function_dir: Path, boto3_only: Path, path: str, expected: str
+) -> None:
+    answer = answer_in_a_bare_interpreter(function_dir, boto3_only, event("GET", path), INBOX_PROBE)
+    assert answer["statusCode"] == 200 and expected in answer["body"]
 
 
 def test_the_package_holds_the_code_content_and_runtime_dependencies_only(function_dir: Path) -> None:

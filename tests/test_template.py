@@ -16,6 +16,7 @@ from conftest import BASE_ENVIRONMENT
 
 from handler import secrets
 from handler.config import load_settings
+from handler.inbox.settings import load_inbox_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
@@ -84,9 +85,10 @@ class RecordingEnvironment(dict):
 
 def variables_read(reads_secrets: bool) -> set[str]:
     environment = RecordingEnvironment({k: v for k, v in BASE_ENVIRONMENT.items() if not k.startswith("AWS_")})
-    load_settings(environment)
+    settings = load_settings(environment)
     if reads_secrets:
         secrets.locations(environment)
+        load_inbox_settings(environment, notify_emails=settings.alert.notify_email)
     return environment.read
 
 

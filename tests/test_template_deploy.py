@@ -33,6 +33,7 @@ EXAMPLES = {
     "ConsentText": "I understand that email is not a secure channel.",
     "IpHashSecretVersionId": "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d",
     "TurnstileSecretArn": TURNSTILE_SECRET_ARN,
+    "InboxEmails": "therapist@example-practice.com,partner@example-practice.com",
 }
 ENVIRONMENT_LIMIT_BYTES = 4 * 1024
 TABLE_NAME_MAX = 255  # DynamoDB's limit, whatever name CloudFormation generates
@@ -355,7 +356,13 @@ def test_the_functions_get_only_the_table_actions_they_make(transformed: dict[st
             assert "ContactTable" in json.dumps(statement["Resource"]), (function, statement)
         granted[function] = {action for s in statements for action in as_list(s["Action"])}
     # The API's transaction is Put, Put and Update (no ConditionCheck); it reads a claim with GetItem.
-    assert granted["ApiFunction"] == {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem"}
+    # The inbox deletes a used sign-in link and an ended session.
+    assert granted["ApiFunction"] == {
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:GetItem",
+        "dynamodb:DeleteItem",
+    }
     assert granted["RetryFunction"] == {"dynamodb:UpdateItem", "dynamodb:Query"}
 
 

@@ -1,0 +1,94 @@
+"""The inbox's secrets and checks, as plain functions: tokens, signed session ids, CSRF tokens,
+the network a client address counts in, and where a sign-in may lead.
+
+A sign-in link carries a random token; only its hash is stored, and using it
+deletes it. A session is a random id, stored hashed with the therapist's
+address and a CSRF token; the cookie carries the id signed with the inbox's
+key, so that a cookie from another key is refused before any lookup, and
+signing out deletes the stored session, so the cookie is then worthless.
+
+Every form that posts carries a CSRF token in a hidden field. Once signed in it
+is the session's own token. Before (asking for a link, pressing Sign in) it is
+a signed double submit: a random nonce in a ``SameSite=Strict`` cookie, and in
+the form an HMAC of it under the inbox's key; another site can neither read
+the cookie nor make the HMAC, nor get the cookie sent with its own post.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import re
+import secrets
+from urllib.parse import urlsplit
+
+from itsdangerous import BadSignature, Signer
+
+from handler.storage import keyed_hash
+
+TOKEN_BYTES = 32
+TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{43}")  # token_urlsafe(32)
+NEXT_MAX = 200
+URL_PREFIX = "/inbox"
+HOME = URL_PREFIX
+
+
+def new_token() -> str:
+    """256 random bits, URL-safe: a sign-in token, a session id, a CSRF token or a nonce."""
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def well_formed(token: str | None) -> bool:
+    return token is not None and TOKEN_PATTERN.fullmatch(token) is not None
+
+
+def cookie_signer(secret: bytes) -> Signer:
+    return Signer(secret, salt="inbox-session", digest_method=hashlib.sha256)
+
+
+def signed_session_id(secret: bytes, session_id: str) -> str:
+    return cookie_signer(secret).sign(session_id).decode("ascii")
+
+
+def session_id_from(secret: bytes, cookie: str) -> str | None:
+    """The session id a cookie carries, or None if it was not signed with this key."""
+    try:
+        session_id = cookie_signer(secret).unsign(cookie).decode("ascii")
+    except (BadSignature, UnicodeError):
+        return None
+    return session_id if well_formed(session_id) else None
+
+
+def form_token(secret: bytes, nonce: str) -> str:
+    """The sign-in forms' CSRF token: bound to the nonce in the visitor's cookie."""
+    return keyed_hash(secret, "inbox-form", nonce)
+
+
+def same_token(expected: str, given: str | None) -> bool:
+    return given is not None and hmac.compare_digest(expected.encode("utf-8"), given.encode("utf-8", "replace"))
+
+
+def network_of(client_address: str) -> str:
+    """The network a client's address stands for: an IPv6 address's /64 (one subscriber's
+    usual share), an IPv4 address itself (an IPv4-mapped IPv6 address unwrapped)."""
+    try:
+        address = ipaddress.ip_address(client_address)
+    except ValueError:
+        return client_address
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
+
+
+def safe_next(value: str | None) -> str:
+    """Where to go after signing in: a path inside the inbox, or the inbox itself (never another site)."""
+    if not value or len(value) > NEXT_MAX or not value.isprintable() or "\\" in value:
+        return HOME
+    parts = urlsplit(value)
+    inside = parts.path == HOME or parts.path.startswith(HOME + "/")
+    if parts.scheme or parts.netloc or not inside or "/." in parts.path:
+        return HOME
+    return value
