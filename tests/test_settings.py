@@ -130,3 +130,12 @@ def test_resend_reads_an_idn_address_by_the_same_rules(aws, make_handler, capsys
     monkeypatch.setenv("NOTIFY_EMAIL", "müller@praxis.example")
     assert contact_admin.main(["resend", message_id]) == 1
     assert "NOTIFY_EMAIL" in capsys.readouterr().err
+
+
+def test_the_inbox_takes_an_idn_address_typed_as_people_write_it(aws, make_handler) -> None:
+    from inbox_helpers import Browser, request_link
+
+    handler = make_handler(NOTIFY_EMAIL=IDN_THERAPIST)  # who may sign in, by default
+    assert request_link(Browser(handler), "therapeutin@Müller-Therapie.de").status == 303
+    (email,) = aws.emails()
+    assert email["To"] == IDN_THERAPIST_ASCII
