@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, current_app
 
+from handler import ratelimit
 from handler.validation import SINGLE_LINE_FORBIDDEN
 
 DEFAULT_CONTENT_DIR = Path(__file__).resolve().parent.parent / "compiled_content"
@@ -42,6 +43,8 @@ DEFAULT_CONSENT_TEXT = (
 PLAIN_ADDRESS = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
 # What SES allows in a configuration set's name.
 CONFIGURATION_SET_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+DEFAULT_PORTS = {"http": 80, "https": 443}
+ORIGIN_HOST = re.compile(r"^([a-z0-9-]+(\.[a-z0-9-]+)*|[0-9a-f:.]*:[0-9a-f:.]*)$")  # a name, or an IPv6 address
 
 
 class ConfigError(ValueError):
@@ -78,7 +81,7 @@ class Settings:
     thank_you_url: str | None
     consent_text: str
     retention_days: int  # 0: kept until deleted
-    rate_limit_count: int
+    rate_limit_count: int  # 0: no limit (a load test's, where every client is one address)
     rate_limit_window_seconds: int
     turnstile_verify_url: str
     aws_eager_init: bool
@@ -90,32 +93,75 @@ class Settings:
 
 
 def parse_origin(value: str, variable: str) -> str:
-    """``scheme://host[:port]``, as browsers send it in ``Origin``."""
-    origin = value.strip().rstrip("/")
-    parts = urlsplit(origin)
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path or parts.query:
+    """``scheme://host[:port]`` exactly as browsers send it in ``Origin`` (lower case, an IDN
+    host in punycode, no default port), or else no browser's ``Origin`` could ever match it."""
+    parts = urlsplit(value.strip())
+    try:
+        port = parts.port
+    except ValueError:  # not a number, or out of range
+        port = -1
+    host = ascii_domain(parts.hostname or "", variable).lower()
+    if (
+        parts.scheme not in DEFAULT_PORTS
+        or not ORIGIN_HOST.match(host)
+        or port == -1
+        or parts.username is not None
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+    ):
         raise ConfigError(f"{variable}: {value!r} is not an origin such as https://www.example.com")
-    return origin
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 address
+    return f"{parts.scheme}://{host}" + (f":{port}" if port not in (None, DEFAULT_PORTS[parts.scheme]) else "")
 
 
-def origin_of(url: str) -> str:
+def origin_of(url: str, variable: str) -> str:
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
+    return parse_origin(f"{parts.scheme}://{parts.netloc}", variable)
 
 
-def addresses(value: str, variable: str) -> list[str]:
-    found = [item.strip() for item in value.split(",") if item.strip()]
-    for address in found:
+def ascii_domain(domain: str, variable: str) -> str:
+    """A domain as DNS, SES and browsers write it: a non-ASCII (IDN) one in punycode."""
+    if domain.isascii():
+        return domain
+    import idna  # email-validator's own (pinned with it); imported only for an IDN domain
+
+    try:
+        return idna.encode(domain, uts46=True).decode("ascii")
+    except idna.IDNAError:
+        raise ConfigError(f"{variable}: {domain!r} is not a valid international domain name") from None
+
+
+def addresses(value: str, variable: str) -> tuple[str, ...]:
+    """The addresses a comma-separated setting lists (at least one), each as SES can send:
+    an IDN domain in punycode; a local part that is not ASCII is refused."""
+    found = []
+    for item in value.split(","):
+        address = item.strip()
+        if not address:
+            continue
         if not PLAIN_ADDRESS.match(address):
             raise ConfigError(f"{variable}: {address!r} is not a plain email address")
-    return found
+        local_part, domain = address.rsplit("@", 1)
+        if not local_part.isascii():
+            raise ConfigError(f"{variable}: {address!r}: SES cannot send to or from a non-ASCII name before the @")
+        found.append(f"{local_part}@{ascii_domain(domain, variable)}")
+    if not found:
+        raise ConfigError(f"{variable} lists no email address")
+    return tuple(found)
 
 
-def whole_number(environ: Mapping[str, str], variable: str, default: int, minimum: int = 0) -> int:
+def whole_number(
+    environ: Mapping[str, str], variable: str, default: int, minimum: int = 0, maximum: int | None = None
+) -> int:
     raw = environ.get(variable, "").strip() or str(default)
-    if not raw.isdigit() or int(raw) < minimum:
-        raise ConfigError(f"{variable}: {raw!r} must be a whole number of at least {minimum}")
-    return int(raw)
+    # ASCII digits only: str.isdigit also takes "²", which int() refuses.
+    number = int(raw) if raw.isascii() and raw.isdigit() else -1
+    if number < minimum or (maximum is not None and number > maximum):
+        most = "" if maximum is None else f" and at most {maximum}"
+        raise ConfigError(f"{variable}: {raw!r} must be a whole number of at least {minimum}{most}")
+    return number
 
 
 def required(environ: Mapping[str, str], variable: str) -> str:
@@ -151,10 +197,13 @@ def alert_settings(environ: Mapping[str, str] = os.environ) -> AlertSettings:
         ZoneInfo(time_zone)
     except (ValueError, KeyError, OSError):
         raise ConfigError(f"PRACTICE_TIMEZONE: {time_zone!r} is not an IANA time zone such as Europe/London") from None
+    senders = addresses(required(environ, "SENDER_EMAIL"), "SENDER_EMAIL")
+    if len(senders) > 1:
+        raise ConfigError("SENDER_EMAIL must be one address")
     return AlertSettings(
-        sender_email=addresses(required(environ, "SENDER_EMAIL"), "SENDER_EMAIL")[0],
+        sender_email=senders[0],
         sender_name=sender_name,
-        notify_email=tuple(addresses(required(environ, "NOTIFY_EMAIL"), "NOTIFY_EMAIL")),
+        notify_email=addresses(required(environ, "NOTIFY_EMAIL"), "NOTIFY_EMAIL"),
         notify_detail=notify_detail,
         practice_timezone=time_zone,
         notify_max_attempts=whole_number(environ, "NOTIFY_MAX_ATTEMPTS", 8, minimum=1),
@@ -174,7 +223,7 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
         raise ConfigError(f"SITE_URL: {site_url!r} is not an http(s) URL")
 
     thank_you_url = environ.get("THANK_YOU_URL", "").strip() or None
-    if thank_you_url and origin_of(thank_you_url) not in origins:
+    if thank_you_url and origin_of(thank_you_url, "THANK_YOU_URL") not in origins:
         # Redirecting only to the practice's own site: never an open redirect.
         raise ConfigError(f"THANK_YOU_URL: {thank_you_url!r} is not on an origin in ALLOWED_ORIGINS")
 
@@ -190,7 +239,7 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
         thank_you_url=thank_you_url,
         consent_text=environ.get("CONSENT_TEXT", "").strip() or DEFAULT_CONSENT_TEXT,
         retention_days=whole_number(environ, "RETENTION_DAYS", 365),
-        rate_limit_count=whole_number(environ, "RATE_LIMIT_COUNT", 5, minimum=1),
+        rate_limit_count=whole_number(environ, "RATE_LIMIT_COUNT", 5, maximum=ratelimit.MOST),
         rate_limit_window_seconds=whole_number(environ, "RATE_LIMIT_WINDOW_SECONDS", 600, minimum=1),
         turnstile_verify_url=environ.get("TURNSTILE_VERIFY_URL", DEFAULT_TURNSTILE_VERIFY_URL),
         aws_eager_init=flag(environ, "AWS_EAGER_INIT", False),

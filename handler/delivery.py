@@ -4,6 +4,8 @@ Used by the request that stored the message (its first attempt) and by the
 retry function (every later one), so both follow the same rules: a failed
 attempt is due again after a growing delay, and after ``NOTIFY_MAX_ATTEMPTS``
 the message is marked failed and an error is logged for the alarm to catch.
+Any error on the way counts as a failed attempt, not only SES's refusal, so
+that no message can be retried for ever without reaching that alarm.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 from handler import notification
 from handler.config import AlertSettings
+from handler.errors import UNHANDLED_ERROR
 from handler.message import Message
 from handler.storage import MessageStore, StorageUnavailable
 
@@ -39,22 +42,33 @@ def deliver(message: Message, store: MessageStore, ses: Any, settings: AlertSett
         tags = notification.EmailTags(notification.EmailKind.ALERT, message.id, attempts)
         notification.send(ses, email, settings.notify_email, settings, tags)
     except notification.NotificationFailed as failure:
-        if attempts >= settings.notify_max_attempts:
-            log.error(
-                PERMANENT_FAILURE, extra={"message_id": message.id, "attempts": attempts, "error_code": failure.code}
-            )
-            retry_at = None
-        else:
-            log.warning(
-                "notification failed; will retry",
-                extra={"message_id": message.id, "attempts": attempts, "error_code": failure.code},
-            )
-            retry_at = time.time() + retry_delay(attempts)
-        record(store.mark_attempt_failed, message.id, attempts, failure.code, retry_at)
+        attempt_failed(store, message.id, attempts, failure.code, settings)
+        return False
+    except Exception as error:  # noqa: BLE001 - counted like SES's refusal, so that it cannot loop for ever
+        # Not SES refusing but something unforeseen (an item edited by hand,
+        # say): logged for the alarm, then counted towards the last attempt.
+        log.error(UNHANDLED_ERROR, extra={"message_id": message.id, "error_type": type(error).__name__})
+        attempt_failed(store, message.id, attempts, type(error).__name__, settings)
         return False
     record(store.mark_sent, message.id, attempts)
     log.info("notification sent", extra={"message_id": message.id, "attempts": attempts})
     return True
+
+
+def attempt_failed(
+    store: MessageStore, message_id: str, attempts: int, error_code: str, settings: AlertSettings
+) -> None:
+    """Record a failed attempt: due again after a growing delay, or after the last one failed for good."""
+    if attempts >= settings.notify_max_attempts:
+        log.error(PERMANENT_FAILURE, extra={"message_id": message_id, "attempts": attempts, "error_code": error_code})
+        retry_at = None
+    else:
+        log.warning(
+            "notification failed; will retry",
+            extra={"message_id": message_id, "attempts": attempts, "error_code": error_code},
+        )
+        retry_at = time.time() + retry_delay(attempts)
+    record(store.mark_attempt_failed, message_id, attempts, error_code, retry_at)
 
 
 def record(update: Any, message_id: str, *args: Any) -> None:

@@ -90,7 +90,7 @@ class Message:
     source_page: str | None = None
     user_agent: str | None = None
     turnstile: str | None = None  # "passed" or "unverified" when the check is on
-    ip_hash: str  # a keyed hash of the client address, never the address
+    ip_hash: str  # a keyed hash of the client's network (handler.ratelimit), never the address
     notified_at: str | None = None
     last_error: str | None = None  # the error code of the last failed attempt
     # What SES last reported of the alert sent as attempt alert_attempt (delivery_events).

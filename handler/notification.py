@@ -102,6 +102,15 @@ class EmailTags:
         return cls(EmailKind(kind), message_id, int(attempt) if attempt and attempt.isdigit() else None)
 
 
+NOT_SAVED = "This message could not be saved in the database: this email is its only copy."
+MAYBE_NOT_SAVED = "The database did not answer: this message may not have been saved. Keep this email."
+# In the body only: a subject saying "spam" could send it to a spam folder unread.
+SUSPECTED_SPAM = (
+    "Suspected spam: the form's hidden field, which people do not see, was filled in, as bots do "
+    "(a browser filling in forms by itself can do it too)."
+)
+
+
 class NotificationFailed(Exception):
     """SES did not accept the email; ``code`` says why (no personal data)."""
 
@@ -202,12 +211,14 @@ def new_email(
     return email.as_bytes()
 
 
-def notification(message: Message, settings: AlertSettings, *, only_copy: bool = False) -> bytes:
-    """The therapist's alert. ``only_copy``: the message could not be stored, and the
-    alert carries all of it whatever NOTIFY_DETAIL says (the fallback)."""
-    full = only_copy or settings.notify_detail == "full"
+def notification(message: Message, settings: AlertSettings, *, saved: bool | None = True) -> bytes:
+    """The therapist's alert. ``saved`` False: the message could not be stored; None: whether
+    it was is not known. Either way the alert carries all of it, whatever NOTIFY_DETAIL says
+    (the fallback)."""
+    full = saved is not True or settings.notify_detail == "full"
     received = local_time(message.received_at, settings.practice_timezone)
-    rows = [("Name", message.name)]
+    rows = [("Note", note) for note in notes(message, saved)]
+    rows.append(("Name", message.name))
     if full:
         rows.append(("Email", message.email))
         if message.phone:
@@ -217,8 +228,6 @@ def notification(message: Message, settings: AlertSettings, *, only_copy: bool =
         ("Received", received),
         ("Message id", message.id),
     ]
-    if only_copy:
-        rows.append(("Note", "This message could not be saved in the database: this email is its only copy."))
     text_lines = [f"{label}: {value}" for label, value in rows]
     if full:
         text_lines += ["", message.message]
@@ -245,6 +254,18 @@ def notification(message: Message, settings: AlertSettings, *, only_copy: bool =
         reply_to=address(message.name, message.email),
     )
     return email
+
+
+def notes(message: Message, saved: bool | None) -> list[str]:
+    """What the therapist must know before reading the message."""
+    found = []
+    if saved is False:
+        found.append(NOT_SAVED)
+    elif saved is None:
+        found.append(MAYBE_NOT_SAVED)
+    if message.spam:
+        found.append(SUSPECTED_SPAM)
+    return found
 
 
 def acknowledgement(message: Message, settings: AlertSettings) -> bytes:

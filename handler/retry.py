@@ -15,10 +15,10 @@ from typing import Any
 from flask import Flask
 
 from handler import aws, create_app, delivery
-from handler.config import settings
+from handler.config import AlertSettings, settings
 from handler.errors import UNHANDLED_ERROR
-from handler.message import Message
-from handler.storage import MessageStore, StorageUnavailable
+from handler.message import Item, Message
+from handler.storage import Due, MessageStore
 
 log = logging.getLogger(__name__)
 
@@ -39,18 +39,27 @@ def retry_pending(app: Flask, now: float | None = None) -> dict[str, int]:
             if leased is None:
                 counts["skipped"] += 1  # another run (or the request) holds it
                 continue
-            try:
-                sent = delivery.deliver(Message.from_item(leased), store, clients.ses, config.alert)
-            except StorageUnavailable:
-                sent = False
-            except Exception as error:  # noqa: BLE001 - logged, and the pass goes on
-                # A message that cannot be sent at all (an item edited by hand,
-                # say) must not stop the others; the alarm on this marker fires.
-                log.error(UNHANDLED_ERROR, extra={"message_id": due.message_id, "error_type": type(error).__name__})
-                sent = False
+            sent = attempt(leased, due, store, clients.ses, config.alert)
             counts["sent" if sent else "failed"] += 1
     log.info("retry pass", extra=counts)
     return counts
+
+
+def attempt(leased: Item, due: Due, store: MessageStore, ses: Any, settings: AlertSettings) -> bool:
+    """One attempt to alert a leased message; True when sent. Every failure counts as an attempt."""
+    try:
+        message = Message.from_item(leased)
+    except Exception as error:  # noqa: BLE001 - an item edited by hand into what no message is
+        log.error(UNHANDLED_ERROR, extra={"message_id": due.message_id, "error_type": type(error).__name__})
+        delivery.attempt_failed(store, due.message_id, attempts_so_far(leased) + 1, type(error).__name__, settings)
+        return False
+    return delivery.deliver(message, store, ses, settings)
+
+
+def attempts_so_far(item: Item) -> int:
+    """The attempts an item that is no message records, read without trusting it."""
+    value = (item.get("notify_attempts") or {}).get("N")
+    return int(value) if isinstance(value, str) and value.isdigit() else 0
 
 
 app = create_app(reads_secrets=False)

@@ -3,12 +3,12 @@
 | item | pk | sk | found by |
 | --- | --- | --- | --- |
 | message | ``MSG#<id>`` | ``MSG`` | id; index ``recent`` (``recent_pk`` = ``MSG``, ``recent_sk`` = received time and id) for the newest first; index ``pending`` (sparse: only while a notification is due) for retries |
-| claim | ``CLAIM#<keyed hash>`` | ``CLAIM`` | the Idempotency-Key, or the email and message, within their window |
-| rate counter | ``RATE#<keyed hash of address>#<window>`` | ``RATE`` | the client address and the current window |
+| claim | ``CLAIM#<keyed hash>`` | ``CLAIM`` | the Idempotency-Key, or the email and message, within their window (with the first sender's network) |
+| rate limit | ``RATE#<keyed hash of network>`` | ``RATE`` | the client's network (``handler.ratelimit``): the times of its last messages |
 
 A new message is written in one transaction with its claim and its rate
-counter: the claim makes a retried or raced submission give the first one's
-id, the counter caps messages per address, and all three hold or none does.
+limit's item: the claim makes a retried or raced submission give the first one's
+id, the rate limit caps messages per client network, and all three hold or none does.
 Every item that can expire carries ``expires_at`` for DynamoDB's TTL, which
 deletes lazily, so conditions compare it with the clock too.
 """
@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from handler import ratelimit
 from handler.message import AlertDelivery, DeliveryReport, Item, Message, NotifyStatus
 
 MESSAGE_SK = "MSG"
@@ -52,6 +53,9 @@ class Recorded:
 class Duplicate:
     message_id: str
     same_content: bool = True  # False: an Idempotency-Key reused for another message
+    # The same Idempotency-Key (the client's own secret), or the same client network: else
+    # another client sent the same email and message, and must not learn the first one's id.
+    same_client: bool = True
 
 
 @dataclass(frozen=True)
@@ -75,13 +79,17 @@ class Claim:
             return cls(keyed_hash(secret, "idempotency", idempotency_key), content_hash, IDEMPOTENCY_WINDOW_SECONDS)
         return cls(content_hash, content_hash, DUPLICATE_WINDOW_SECONDS)
 
+    @property
+    def by_key(self) -> bool:
+        return self.key != self.content_hash
+
 
 @dataclass(frozen=True)
 class Limits:
-    """How long a new message is kept, and how many one client address may store per window."""
+    """How long a new message is kept, and how many one client network may store in any window."""
 
     retention_days: int  # 0: kept until deleted
-    rate_limit_count: int
+    rate_limit_count: int  # 0: no limit
     rate_limit_window_seconds: int
 
 
@@ -200,10 +208,7 @@ class MessageStore:
         from botocore.exceptions import BotoCoreError, ClientError
 
         now = time.time() if now is None else now
-        rate_window = limits.rate_limit_window_seconds
-        window_start = int(now // rate_window) * rate_window
-        window_end = window_start + rate_window
-        items = [
+        items: list[dict[str, Any]] = [
             {
                 "Put": {
                     "TableName": self.table_name,
@@ -218,6 +223,7 @@ class MessageStore:
                         **claim_item_key(claim),
                         "message_id": {"S": message.id},
                         "content_hash": {"S": claim.content_hash},
+                        "ip_hash": {"S": message.ip_hash},
                         "expires_at": {"N": str(int(now) + claim.window_seconds)},
                     },
                     "ConditionExpression": "attribute_not_exists(pk) OR expires_at < :now",
@@ -225,20 +231,18 @@ class MessageStore:
                     "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                 }
             },
-            {
-                "Update": {
-                    "TableName": self.table_name,
-                    "Key": {"pk": {"S": f"RATE#{message.ip_hash}#{window_start}"}, "sk": {"S": "RATE"}},
-                    "UpdateExpression": "ADD hits :one SET expires_at = :expires",
-                    "ConditionExpression": "attribute_not_exists(hits) OR hits < :limit",
-                    "ExpressionAttributeValues": {
-                        ":one": {"N": "1"},
-                        ":limit": {"N": str(limits.rate_limit_count)},
-                        ":expires": {"N": str(window_end + 60)},
-                    },
-                }
-            },
         ]
+        count, window = limits.rate_limit_count, limits.rate_limit_window_seconds
+        if count:
+            items.append(
+                {
+                    "Update": {
+                        "TableName": self.table_name,
+                        "Key": {"pk": {"S": f"RATE#{message.ip_hash}"}, "sk": {"S": "RATE"}},
+                        **ratelimit.counted(count, window, now),
+                    }
+                }
+            )
         for attempt in range(TRANSACTION_TRIES):
             try:
                 # The token makes botocore's own retry of a committed transaction
@@ -256,10 +260,12 @@ class MessageStore:
                         # Our own claim: an earlier try of this very transaction committed.
                         return Recorded(message.id)
                     if "message_id" in old:
-                        same = old.get("content_hash", {}).get("S") == claim.content_hash
-                        return Duplicate(old["message_id"]["S"], same_content=same)
+                        same_content = old.get("content_hash", {}).get("S") == claim.content_hash
+                        same_network = old.get("ip_hash", {}).get("S") == message.ip_hash
+                        return Duplicate(old["message_id"]["S"], same_content, claim.by_key or same_network)
                 if reasons[2] == "ConditionalCheckFailed":
-                    return RateLimited(retry_after=max(1, int(window_end - now)))
+                    old = error.response["CancellationReasons"][2].get("Item") or {}
+                    return RateLimited(retry_after=ratelimit.retry_after(old, count, window, now))
                 if "TransactionConflict" in reasons and attempt + 1 < TRANSACTION_TRIES:
                     # A racing submission holds an item: once it lands, the claim decides.
                     time.sleep(0.05 * (attempt + 1))
@@ -288,6 +294,18 @@ class MessageStore:
             return None
         message_id: str = item["message_id"]["S"]
         return message_id
+
+    def holds(self, message_id: str) -> bool | None:
+        """Whether the message is stored (a consistent read); None when DynamoDB cannot say."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            response = self.client.get_item(
+                TableName=self.table_name, Key=message_key(message_id), ConsistentRead=True, ProjectionExpression="pk"
+            )
+        except (BotoCoreError, ClientError):
+            return None
+        return "Item" in response
 
     def mark_sent(self, message_id: str, attempts: int, now: float | None = None) -> None:
         """The notification went out: the message leaves the pending index."""

@@ -3,20 +3,24 @@
 Order of events for a valid message: one DynamoDB transaction stores it with
 its duplicate claim and rate-limit count, SES alerts the therapist, and one
 update records that. If SES fails the visitor still gets 201 and the retry
-function takes over; if DynamoDB fails the whole message goes by email and the
-visitor gets 202; only if both fail does the visitor get 503, asking them to
-try again. A filled honeypot is stored as spam (so that a person whose browser
-filled it by mistake is not lost) and answered like a success, unnotified.
+function takes over. If the transaction fails, one quick read asks whether it
+stored the message after all (its answer lost); if not, or if DynamoDB cannot
+say, the whole message goes by email and the visitor gets 202; only if both
+fail does the visitor get 503, asking them to try again. A filled honeypot is
+stored as spam (so that a person whose browser filled it by mistake is not
+lost) and answered like a success, unnotified; when it cannot be stored, it
+goes by email too, marked as suspected spam.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from dataclasses import dataclass
 from typing import Any
 
-from handler import delivery, notification, turnstile
+from handler import delivery, notification, ratelimit, turnstile
 from handler.aws import AwsClients
 from handler.config import Settings
 from handler.message import Message, NotifyStatus
@@ -55,7 +59,7 @@ class Submission:
 @dataclass(frozen=True)
 class Received:
     message_id: str
-    stored: bool = True  # False: DynamoDB failed, and the alert email is the message's only copy
+    stored: bool = True  # False: DynamoDB failed or could not say, and the alert email carries the message
 
 
 @dataclass(frozen=True)
@@ -99,7 +103,8 @@ def receive(submission: Submission, settings: Settings, keys: Secrets, aws: AwsC
         preferred_contact=fields["preferred_contact"],
         message=fields["message"],
         consent_version=settings.consent_version,
-        ip_hash=keyed_hash(keys.ip_hash_secret, "address", submission.client_address),
+        # Labelled "address" as before: an IPv4 address is its own network, and hashes as it did.
+        ip_hash=keyed_hash(keys.ip_hash_secret, "address", ratelimit.network(submission.client_address)),
         user_agent=submission.user_agent,
         source_page=submission.source_page,
         turnstile=verdict,
@@ -108,9 +113,15 @@ def receive(submission: Submission, settings: Settings, keys: Secrets, aws: AwsC
     try:
         outcome = store.record(message, claim, limits, now)
     except StorageUnavailable:
-        return unstored(message, settings, aws.ses, started)
+        # Perhaps only its answer was lost (a read timeout after it committed): ask.
+        quick = MessageStore(aws.quick_dynamodb, settings.contact_table_name)
+        saved = quick.holds(message.id)
+        if saved is not True:
+            return unstored(message, settings, aws.ses, quick, saved, started)
+        log.warning("contact stored, though DynamoDB's answer was lost", extra={"message_id": message.id})
+        outcome = Recorded(message.id)
     if not isinstance(outcome, Recorded):
-        return not_recorded(outcome)
+        return not_recorded(outcome, message.id)
     if message.spam:
         log.info("contact stored as spam", extra={"message_id": message.id})
         return Received(message.id)
@@ -140,15 +151,18 @@ def check_turnstile(
     if verdict is False:
         # Cloudflare takes a token once: a retry of a message already stored
         # fails the check, and must get the first message's id, not an error.
-        stored_id = store.claimed(claim, now)
+        # Only a retry with the Idempotency-Key, the client's own secret: anyone
+        # else guessing an email and message would learn that, and when, a person wrote.
+        stored_id = store.claimed(claim, now) if claim.by_key else None
         if stored_id is not None:
-            return not_recorded(Duplicate(stored_id))
+            log.info("contact duplicate", extra={"message_id": stored_id})
+            return Received(stored_id)
         return Invalid({TURNSTILE_FIELD: "failed"})
     # Cloudflare unreachable: take the message, marked, rather than lose a person.
     return "passed" if verdict else "unverified"
 
 
-def not_recorded(outcome: Duplicate | RateLimited) -> Outcome:
+def not_recorded(outcome: Duplicate | RateLimited, unstored_id: str) -> Outcome:
     """The transaction stored nothing: rate limited, or a duplicate."""
     if isinstance(outcome, RateLimited):
         log.info("contact rate limited", extra={"retry_after": outcome.retry_after})
@@ -156,24 +170,34 @@ def not_recorded(outcome: Duplicate | RateLimited) -> Outcome:
     if not outcome.same_content:
         log.info("idempotency key reused for another message", extra={"message_id": outcome.message_id})
         return KeyReused()
+    if not outcome.same_client:
+        # The same email and message from another network: answered as a new message,
+        # with the id made for it (never stored), which tells nothing of the first.
+        log.info("contact duplicate from another network", extra={"message_id": outcome.message_id})
+        return Received(unstored_id)
     log.info("contact duplicate", extra={"message_id": outcome.message_id})
     return Received(outcome.message_id)
 
 
-def unstored(message: Message, settings: Settings, ses: Any, started: float) -> Outcome:
-    """DynamoDB failed: the email carries the whole message, the only copy of it."""
-    if message.spam:
-        log.warning("spam not stored: storage unavailable", extra={"message_id": message.id})
-        return Received(message.id)
+def unstored(
+    message: Message, settings: Settings, ses: Any, store: MessageStore, saved: bool | None, started: float
+) -> Outcome:
+    """DynamoDB did not store the message (``saved`` False) or cannot say (None): the email
+    carries all of it, suspected spam too (marked so), so that no person is lost."""
     try:
-        email = notification.notification(message, settings.alert, only_copy=True)
+        email = notification.notification(message, settings.alert, saved=saved)
         notification.send(ses, email, settings.alert.notify_email, settings.alert)
     except notification.NotificationFailed as error:
         # The alarm in template.yaml matches this text in the logs.
         log.critical(CONTACT_NOT_RECEIVED, extra={"message_id": message.id, "error_code": error.code})
         return NotReceived()
-    log.error("contact not stored; sent by email only", extra={"message_id": message.id})
-    if settings.send_acknowledgement:
+    log.error("contact not stored; sent by email only", extra={"message_id": message.id, "saved": saved})
+    if saved is None and not message.spam:
+        # Stored after all, it would be alerted again by the retry function once
+        # its lease ends: one try to record this alert (refused if not stored).
+        with contextlib.suppress(StorageUnavailable):
+            store.mark_sent(message.id, 1)
+    if settings.send_acknowledgement and not message.spam:
         delivery.acknowledge(message, ses, settings.alert)
     log.info("contact received", extra={"message_id": message.id, "duration_ms": milliseconds_since(started)})
     return Received(message.id, stored=False)

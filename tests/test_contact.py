@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import email.header
+import email.utils
 import hashlib
 import hmac
 import json
+import re
 import time
 
 import pytest
@@ -342,6 +344,16 @@ def test_the_email_on_the_wire_has_crlf_line_ends_and_short_lines(aws, contact) 
     assert all(len(line) <= 76 for line in body.split("\r\n"))  # quoted-printable's
     (alert,) = aws.emails()
     assert message in alert.get_body(("plain",)).get_content()
+
+
+def test_the_alert_is_dated_with_a_numeric_zone_on_the_wire(aws, contact) -> None:
+    """+0000: RFC 5322 (section 4.3) says not to generate the obsolete zone names such as GMT."""
+    before = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    post_json(contact, VALID)
+    (raw,) = aws.raw_emails()
+    date = header_value(raw, "Date")
+    assert re.fullmatch(r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{1,2} [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d \+0000", date)
+    assert before <= email.utils.parsedate_to_datetime(date) <= dt.datetime.now(dt.UTC)
 
 
 def test_a_long_non_ascii_name_is_folded_in_every_header(aws, make_handler) -> None:

@@ -7,6 +7,7 @@ answers for itself (its answers stubbed, or every call timed out): those run on 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import importlib
 import threading
 import time
@@ -120,6 +121,70 @@ def test_a_message_that_cannot_be_sent_does_not_stop_the_others(aws, contact, ca
     assert fine in alert.get_body(("plain",)).get_content()
     (record,) = [r for r in caplog.records if r.getMessage() == "UNHANDLED_ERROR"]
     assert record.message_id == broken and record.error_type == "KeyError"
+    item = next(item for item in aws.messages() if attribute(item, "id") == broken)
+    assert attribute(item, "notify_status") == "retrying" and attribute(item, "notify_attempts") == 2
+    assert attribute(item, "last_error") == "KeyError"
+
+
+BROKEN_BY_HAND = {
+    "an alert cannot be written": ("SET preferred_contact = :bad", {":bad": {"S": "fax"}}),
+    "no message can be read": ("REMOVE #name", None),
+    "neither, nor its attempts": ("REMOVE #name SET notify_attempts = :bad", {":bad": {"S": "many"}}),
+}
+
+
+@pytest.mark.parametrize("broken", BROKEN_BY_HAND)
+def test_a_message_that_can_never_be_sent_reaches_the_permanent_failure(aws, make_handler, caplog, broken) -> None:
+    """Whatever fails, each attempt counts: the message cannot loop in the retry function
+    without ever reaching NOTIFICATION_FAILED_PERMANENTLY and its alarm."""
+    handler = make_handler(NOTIFY_MAX_ATTEMPTS="3")
+    unverify_sender(aws)
+    message_id = json_body(post_json(handler, VALID))["id"]
+    aws.ses.verify_email_identity(EmailAddress=SENDER)
+    expression, values = BROKEN_BY_HAND[broken]
+    aws.dynamodb.update_item(
+        TableName="contact-messages",
+        Key={"pk": {"S": f"MSG#{message_id}"}, "sk": {"S": "MSG"}},
+        UpdateExpression=expression,
+        **({"ExpressionAttributeNames": {"#name": "name"}} if "#name" in expression else {}),
+        **({"ExpressionAttributeValues": values} if values else {}),
+    )
+    retry = retry_entry_point()
+    for _ in range(5):
+        make_due_now(aws, message_id)
+        retry(SCHEDULED_EVENT, None)
+        if "pending_pk" not in aws.messages()[0]:
+            break
+    (item,) = aws.messages()
+    assert attribute(item, "notify_status") == "failed" and "pending_pk" not in item
+    assert attribute(item, "notify_attempts") == 3
+    (record,) = [r for r in caplog.records if r.getMessage() == "NOTIFICATION_FAILED_PERMANENTLY"]
+    assert record.message_id == message_id
+    assert aws.emails() == []
+
+
+def test_an_unforeseen_error_in_the_first_alert_is_a_failed_attempt_not_a_500(aws, contact, caplog) -> None:
+    """Not SES refusing, but something no one foresaw raised on the way: the visitor's
+    message is stored, so they get 201, and the retry function sends the alert later."""
+    ses = aws_clients().ses
+
+    def unforeseen(**_):
+        raise RuntimeError("something no one foresaw")
+
+    ses.meta.events.register_first("before-send.ses.SendRawEmail", unforeseen)
+    try:
+        result = post_json(contact, VALID)
+    finally:
+        ses.meta.events.unregister("before-send.ses.SendRawEmail", unforeseen)
+    assert result["statusCode"] == 201
+    (item,) = aws.messages()
+    assert attribute(item, "notify_status") == "retrying" and attribute(item, "notify_attempts") == 1
+    assert attribute(item, "last_error") == "RuntimeError"
+    (record,) = [r for r in caplog.records if r.getMessage() == "UNHANDLED_ERROR"]
+    assert record.error_type == "RuntimeError" and record.message_id == attribute(item, "id")
+    make_due_now(aws, attribute(item, "id"))
+    assert retry_entry_point()(SCHEDULED_EVENT, None)["sent"] == 1
+    assert len(aws.emails()) == 1
 
 
 def test_after_the_last_attempt_the_message_is_marked_failed_and_an_error_logged(aws, make_handler, caplog) -> None:
@@ -321,7 +386,104 @@ def test_a_transaction_whose_answer_was_lost_is_stored_alerted_and_counted_once(
     assert attribute(item, "id") == json_body(result)["id"] and attribute(item, "notify_status") == "sent"
     assert len(aws.emails()) == 1
     (rate,) = [item for item in aws.items() if item["pk"]["S"].startswith("RATE#")]
-    assert attribute(rate, "hits") == 1
+    received = dt.datetime.fromisoformat(attribute(item, "received_at")).timestamp()
+    times = [attribute(rate, f"t{n}") for n in range(5)]
+    assert abs(times[0] - received * 1000) < 5 and times[1:] == [0, 0, 0, 0]  # one message counted
+
+
+@contextlib.contextmanager
+def every_answer_lost(client: Any) -> Iterator[list[int]]:
+    """The transaction reaches DynamoDB, which commits it, but its answer is lost: botocore
+    sends it again, and that answer is lost too (a read timeout)."""
+    from botocore.exceptions import ReadTimeoutError
+
+    lost: list[int] = []
+
+    def lose_the_answer(attempts: int, request_dict: dict, **_: Any) -> int:
+        lost.append(attempts)
+        if attempts < aws_module.MAX_ATTEMPTS:
+            return 0  # seconds before botocore sends it again
+        raise ReadTimeoutError(endpoint_url=request_dict["url"])
+
+    client.meta.events.register_first("needs-retry.dynamodb.TransactWriteItems", lose_the_answer)
+    try:
+        yield lost
+    finally:
+        client.meta.events.unregister("needs-retry.dynamodb.TransactWriteItems", lose_the_answer)
+
+
+def alert_text(alert: Any) -> str:
+    return alert.get_body(("plain",)).get_content()
+
+
+def test_a_message_stored_though_every_answer_was_lost_is_alerted_once(aws, contact) -> None:
+    """A quick read finds the message stored: it goes on as stored (201, alerted at once,
+    marked sent), never as "the only copy", and the retry function sends nothing more."""
+    with every_answer_lost(aws_clients().dynamodb) as lost:
+        result = post_json(contact, VALID)
+    assert lost == [1, 2] and result["statusCode"] == 201
+    (item,) = aws.messages()
+    assert attribute(item, "id") == json_body(result)["id"] and attribute(item, "notify_status") == "sent"
+    (alert,) = aws.emails()
+    assert "only copy" not in alert_text(alert) and "not have been saved" not in alert_text(alert)
+    make_due_now(aws, attribute(item, "id"))
+    assert retry_entry_point()(SCHEDULED_EVENT, None)["due"] == 0
+    assert len(aws.emails()) == 1
+
+
+def test_when_dynamodb_cannot_say_whether_it_stored_the_alert_does_not_claim_the_only_copy(aws, contact) -> None:
+    """The quick read gets no answer either: the email carries the whole message, saying it
+    may not have been saved; then one try to record it as sent, so that the retry function
+    does not alert a message that was stored after all."""
+    clients = aws_clients()
+    with every_answer_lost(clients.dynamodb), never_answering(clients.quick_dynamodb, "dynamodb.GetItem") as reads:
+        result = post_json(contact, VALID)
+    assert result["statusCode"] == 202 and len(reads) == 1  # one attempt, no retry
+    (alert,) = aws.emails()
+    assert "may not have been saved" in alert_text(alert) and "only copy" not in alert_text(alert)
+    assert VALID["message"] in alert_text(alert) and VALID["email"] in alert_text(alert)
+    (item,) = aws.messages()  # it was stored
+    assert attribute(item, "notify_status") == "sent" and "pending_pk" not in item
+    make_due_now(aws, attribute(item, "id"))
+    assert retry_entry_point()(SCHEDULED_EVENT, None)["due"] == 0
+    assert len(aws.emails()) == 1
+
+
+def test_when_dynamodb_answers_nothing_more_a_stored_message_may_be_alerted_twice(aws, contact) -> None:
+    """What remains possible: neither the read nor the record of the alert is answered. Then
+    the retry function alerts the stored message again once its lease ends: twice, never not at all."""
+    clients = aws_clients()
+    with (
+        every_answer_lost(clients.dynamodb),
+        never_answering(clients.quick_dynamodb, "dynamodb.GetItem"),
+        never_answering(clients.quick_dynamodb, "dynamodb.UpdateItem"),
+    ):
+        assert post_json(contact, VALID)["statusCode"] == 202
+    (item,) = aws.messages()
+    assert attribute(item, "notify_status") == "pending" and len(aws.emails()) == 1
+    make_due_now(aws, attribute(item, "id"))
+    assert retry_entry_point()(SCHEDULED_EVENT, None)["sent"] == 1
+    assert len(aws.emails()) == 2
+
+
+@NOT_THE_ENGINE
+def test_spam_is_emailed_marked_when_it_cannot_be_stored(aws, contact) -> None:
+    """A filled honeypot is stored, never dropped: with DynamoDB down it goes by email,
+    marked as suspected spam in the body (the subject as for any message), since a
+    person's browser may have filled the hidden field."""
+    with Stubber(aws_clients().dynamodb) as stub:
+        for _ in range(aws_module.MAX_ATTEMPTS):
+            stub.add_client_error(
+                "transact_write_items", service_error_code="InternalServerError", http_status_code=500
+            )
+        result = post_json(contact, {**VALID, "website": "http://spam.example"})
+    assert result["statusCode"] == 202 and json_body(result)["status"] == "received"
+    assert aws.items() == []
+    (alert,) = aws.emails()
+    assert alert["Subject"] == f"New enquiry from {VALID['name']}"
+    text = alert_text(alert)
+    assert "Suspected spam" in text and "could not be saved" in text
+    assert VALID["message"] in text and VALID["email"] in text
 
 
 def test_a_due_message_listed_by_two_retry_runs_is_sent_once(aws, contact, serialised_moto) -> None:

@@ -148,6 +148,44 @@ def test_a_retry_of_a_stored_message_gets_its_id_though_its_token_is_spent(aws, 
     assert len(aws.messages()) == 1
 
 
+@pytest.mark.dynamodb_engines
+def test_a_failing_token_never_learns_whether_a_person_wrote(aws, make_handler, turnstile) -> None:
+    """Someone who guesses a person's email and message, with a token that fails, must not
+    get that person's message id (a ULID: it carries the time they wrote): a failing token
+    without an Idempotency-Key never reaches the duplicate look-up."""
+    handler = make_handler(TURNSTILE_SECRET_ARN=TURNSTILE_SECRET_ARN, TURNSTILE_VERIFY_URL=turnstile)
+    first = post_json(handler, {**VALID, "cf-turnstile-response": "good-token"})
+    assert first["statusCode"] == 201
+    looked_up: list[str] = []
+    aws_clients().dynamodb.meta.events.register("before-call.dynamodb", lambda model, **_: looked_up.append(model.name))
+    for source_ip in ("198.51.100.7", VISITOR_IP):
+        guess = post_json(handler, {**VALID, "cf-turnstile-response": "bad-token"}, source_ip=source_ip)
+        assert guess["statusCode"] == 422 and json_body(guess)["fields"] == {"cf-turnstile-response": "failed"}
+        assert json_body(first)["id"] not in json.dumps(guess)
+    assert looked_up == []
+    assert len(aws.messages()) == 1 and len(aws.emails()) == 1
+
+
+@pytest.mark.dynamodb_engines
+def test_the_same_message_from_another_network_learns_nothing_of_the_first(aws, make_handler) -> None:
+    """Without an Idempotency-Key, the same email and message within ten minutes is one message;
+    from another client network it is answered as a new one, with an id never stored."""
+    handler = make_handler()
+    first = json_body(post_json(handler, VALID, source_ip="2001:db8:1:2::10"))["id"]
+    guess = post_json(handler, VALID, source_ip="198.51.100.7")
+    assert guess["statusCode"] == 201 and json_body(guess)["id"] != first
+    assert len(aws.messages()) == 1 and len(aws.emails()) == 1
+    again = post_json(handler, VALID, source_ip="2001:db8:1:2::11")  # the same household: a retry
+    assert again["statusCode"] == 201 and json_body(again)["id"] == first
+    # With an Idempotency-Key (the client's own secret), a retry from another network, as a
+    # phone moving from Wi-Fi to mobile data, still gets its message's id.
+    fields = {**VALID, "message": "Another message"}
+    keyed = json_body(post_json(handler, fields, headers={"Idempotency-Key": "k-1"}, source_ip="192.0.2.1"))["id"]
+    moved = post_json(handler, fields, headers={"Idempotency-Key": "k-1"}, source_ip="198.51.100.200")
+    assert json_body(moved)["id"] == keyed
+    assert len(aws.messages()) == 2 and len(aws.emails()) == 2
+
+
 class GarbledTurnstile(BaseHTTPRequestHandler):
     answer = b""
 

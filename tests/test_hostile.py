@@ -339,7 +339,7 @@ def entry_point(make_handler):
     """
     module = sys.modules.get("handler.main")
     if module is None or getattr(module, "app", None) is not _entry_point.get("app"):
-        _entry_point["handler"] = make_handler(RATE_LIMIT_COUNT="100000")
+        _entry_point["handler"] = make_handler(RATE_LIMIT_COUNT="50")
         _entry_point["app"] = sys.modules["handler.main"].app
     return _entry_point["handler"]
 

@@ -63,7 +63,7 @@ def test_every_route_of_the_app_is_described(lambda_handler) -> None:
 @pytest.fixture
 def api(aws, make_handler) -> Iterator[Any]:
     """The entry point behind the local stand-in for API Gateway, as a WSGI app on moto."""
-    yield gateway(make_handler(RATE_LIMIT_COUNT="1000"))
+    yield gateway(make_handler(RATE_LIMIT_COUNT="50"))
 
 
 @schema.parametrize()

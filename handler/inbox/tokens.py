@@ -1,5 +1,5 @@
 """The inbox's secrets and checks, as plain functions: tokens, signed session ids, CSRF tokens,
-the network a client address counts in, and where a sign-in may lead.
+and where a sign-in may lead (the network a client address counts in is ``handler.ratelimit``'s).
 
 A sign-in link carries a random token; only its hash is stored, and using it
 deletes it. A session is a random id, stored hashed with the therapist's
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import re
 import secrets
 from urllib.parse import urlsplit
@@ -67,20 +66,6 @@ def form_token(secret: bytes, nonce: str) -> str:
 
 def same_token(expected: str, given: str | None) -> bool:
     return given is not None and hmac.compare_digest(expected.encode("utf-8"), given.encode("utf-8", "replace"))
-
-
-def network_of(client_address: str) -> str:
-    """The network a client's address stands for: an IPv6 address's /64 (one subscriber's
-    usual share), an IPv4 address itself (an IPv4-mapped IPv6 address unwrapped)."""
-    try:
-        address = ipaddress.ip_address(client_address)
-    except ValueError:
-        return client_address
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return str(address.ipv4_mapped)
-        return str(ipaddress.IPv6Network((address, 64), strict=False))
-    return str(address)
 
 
 def safe_next(value: str | None) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 from flask import Blueprint, g, make_response, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from handler import aws, notification
+from handler import aws, notification, validation
 from handler.config import PLAIN_ADDRESS, settings
 from handler.inbox.auth import (
     FORM_COOKIE,
@@ -32,7 +32,8 @@ from handler.inbox.auth import (
 )
 from handler.inbox.settings import current as inbox_settings
 from handler.inbox.store import Expired, InboxUnavailable, SignInLink, count_hit, current_store
-from handler.inbox.tokens import URL_PREFIX, network_of, new_token, safe_next, well_formed
+from handler.inbox.tokens import URL_PREFIX, new_token, safe_next, well_formed
+from handler.ratelimit import network
 from handler.storage import keyed_hash
 
 log = logging.getLogger(__name__)
@@ -118,7 +119,9 @@ def request_link() -> Response:
         response = refused(429, "Too many sign-in requests", f"Please wait {minutes} minutes, then try again.")
         response.headers["Retry-After"] = str(wait)
         return response
-    listed = inbox_settings().emails.get(address.lower())
+    # Read as the contact form reads an address: an IDN domain in punycode, as INBOX_EMAILS holds it.
+    typed = validation.check_email(address)[0] or address
+    listed = inbox_settings().emails.get(typed.lower())
     if listed is None:
         log.info("inbox sign-in requested", extra={"listed": False})
     else:
@@ -130,7 +133,7 @@ def seconds_to_wait(address: str) -> int | None:
     """Count this request against its client's network, then its address; the wait if over a limit."""
     secret, store, now = inbox_key(), current_store(), time.time()
     limits = [
-        (keyed_hash(secret, "inbox-network", network_of(request.remote_addr or "")), NETWORK_LIMIT),
+        (keyed_hash(secret, "inbox-network", network(request.remote_addr or "")), NETWORK_LIMIT),
         (keyed_hash(secret, "inbox-address", address.lower()), ADDRESS_LIMIT),
     ]
     for key, limit in limits:
