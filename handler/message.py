@@ -28,6 +28,26 @@ class NotifyStatus(StrEnum):
     SPAM = "spam"  # a filled honeypot: stored, never alerted
 
 
+class InboxState(StrEnum):
+    """Where the therapist has got with a message (set from the inbox)."""
+
+    NEW = "new"
+    REPLIED = "replied"
+    CLOSED = "closed"
+
+
+class Shown(StrEnum):
+    """What the inbox and contact-admin show for a message: its state, unless it is spam or its
+    alert was never delivered (and it is still new). ``shown`` and ``SHOWN_FILTERS`` are the one
+    place that says so, in Python and as DynamoDB filter expressions."""
+
+    NEW = "new"
+    REPLIED = "replied"
+    CLOSED = "closed"
+    SPAM = "spam"
+    UNDELIVERED = "alert not delivered"
+
+
 @dataclass(frozen=True, kw_only=True)
 class Message:
     """A message as stored, fields in the order contact-admin shows them."""
@@ -48,10 +68,26 @@ class Message:
     ip_hash: str  # a keyed hash of the client address, never the address
     notified_at: str | None = None
     last_error: str | None = None  # the error code of the last failed attempt
+    state: InboxState = InboxState.NEW
+    state_by: str | None = None  # the signed-in address that last changed it
+    state_at: str | None = None  # when (UTC, ISO 8601)
 
     @property
     def spam(self) -> bool:
         return self.notify_status == NotifyStatus.SPAM
+
+    @property
+    def alert_undelivered(self) -> bool:
+        """The therapist was never alerted (to take SES's delivery events when they are stored)."""
+        return self.notify_status == NotifyStatus.FAILED
+
+    @property
+    def shown(self) -> Shown:
+        if self.spam:
+            return Shown.SPAM
+        if self.state == InboxState.NEW and self.alert_undelivered:
+            return Shown.UNDELIVERED
+        return Shown(self.state.value)
 
     def to_item(self) -> Item:
         return {name: to_attribute(value) for name, value in dataclasses.asdict(self).items() if value is not None}
@@ -71,6 +107,34 @@ FIELD_NAMES = tuple(field.name for field in dataclasses.fields(Message))
 STATE_FIELDS = {
     name: kind for name, kind in get_type_hints(Message).items() if isinstance(kind, type) and issubclass(kind, StrEnum)
 }
+
+# ``Message.shown`` as filter expressions on the stored attributes (``#state``: STATE is a reserved word).
+_NEW = "(attribute_not_exists(#state) OR #state = :new)"
+_NOT_SPAM = "notify_status <> :spam"
+SHOWN_FILTERS = {
+    Shown.NEW: f"{_NEW} AND {_NOT_SPAM} AND notify_status <> :failed",
+    Shown.REPLIED: f"#state = :replied AND {_NOT_SPAM}",
+    Shown.CLOSED: f"#state = :closed AND {_NOT_SPAM}",
+    Shown.SPAM: "notify_status = :spam",
+    Shown.UNDELIVERED: f"{_NEW} AND notify_status = :failed",
+}
+SHOWN_FILTER_VALUES = {
+    ":new": InboxState.NEW,
+    ":replied": InboxState.REPLIED,
+    ":closed": InboxState.CLOSED,
+    ":spam": NotifyStatus.SPAM,
+    ":failed": NotifyStatus.FAILED,
+}
+
+
+def shown_filter(shown: Shown) -> dict[str, Any]:
+    """The query arguments that keep only the messages shown as ``shown``."""
+    expression = SHOWN_FILTERS[shown]
+    values = {name: {"S": str(value)} for name, value in SHOWN_FILTER_VALUES.items() if name in expression}
+    names = {"#state": "state"} if "#state" in expression else {}
+    return {"FilterExpression": expression, "ExpressionAttributeValues": values} | (
+        {"ExpressionAttributeNames": names} if names else {}
+    )
 
 
 def to_attribute(value: str | int) -> dict[str, str]:

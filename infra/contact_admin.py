@@ -29,11 +29,12 @@ from typing import Any, TextIO
 
 from handler import notification
 from handler.config import AlertSettings, ConfigError, alert_settings
-from handler.message import FIELD_NAMES, Message, NotifyStatus
-from handler.storage import RECENT_INDEX, RECENT_PARTITION, MessageStore, message_key
+from handler.message import FIELD_NAMES, Message, NotifyStatus, Shown
+from handler.storage import MessageStore, StorageUnavailable, message_key
 from handler.validation import check_email
 
-STATUSES = tuple(status.value for status in NotifyStatus)
+SHOWN = tuple(shown.value for shown in Shown)
+STATUSES = tuple(dict.fromkeys(SHOWN + tuple(status.value for status in NotifyStatus)))
 # What show and export give: every field but the keyed hash of the client
 # address (of no use to a person) and the alert's bookkeeping.
 FIELDS = tuple(name for name in FIELD_NAMES if name not in ("ip_hash", "notified_at", "last_error"))
@@ -114,26 +115,12 @@ def connect(args: argparse.Namespace) -> tuple[Any, Any, str]:
 
 
 def messages(dynamodb: Any, table: str, since: str | None = None, status: str | None = None) -> Iterator[Message]:
-    """Messages newest first, from the ``recent`` index, every page."""
-    query: dict[str, Any] = {
-        "TableName": table,
-        "IndexName": RECENT_INDEX,
-        "KeyConditionExpression": "recent_pk = :partition" + (" AND recent_sk >= :since" if since else ""),
-        "ExpressionAttributeValues": {":partition": {"S": RECENT_PARTITION}},
-        "ScanIndexForward": False,
-    }
-    if since:
-        query["ExpressionAttributeValues"][":since"] = {"S": since}
-    if status:
-        query["FilterExpression"] = "notify_status = :status"
-        query["ExpressionAttributeValues"][":status"] = {"S": status}
-    while True:
-        page = dynamodb.query(**query)
-        for item in page.get("Items", []):
-            yield Message.from_item(item)
-        if "LastEvaluatedKey" not in page:
-            return
-        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    """Messages newest first, from the ``recent`` index, every page; ``status``: a state the inbox
+    shows (new, replied, closed, spam, "alert not delivered") or an alert's status."""
+    store = MessageStore(dynamodb, table)
+    if status in SHOWN:
+        return store.recent(since=since, shown=Shown(status))
+    return store.recent(since=since, notify_status=NotifyStatus(status) if status else None)
 
 
 def one_line(text: Any, width: int) -> str:
@@ -142,10 +129,10 @@ def one_line(text: Any, width: int) -> str:
 
 
 def table_text(rows: list[Message]) -> str:
-    columns = [("id", 26), ("received_at", 24), ("notify_status", 13), ("name", 24), ("email", 30), ("message", 40)]
+    columns = [("id", 26), ("received_at", 24), ("state", 19), ("name", 24), ("email", 30), ("message", 40)]
     lines = ["  ".join(name.ljust(width) for name, width in columns)]
     for row in rows:
-        record = dataclasses.asdict(row)
+        record = dataclasses.asdict(row) | {"state": row.shown.value}
         lines.append("  ".join(one_line(record[name], width).ljust(width) for name, width in columns))
     return "\n".join(line.rstrip() for line in lines)
 
@@ -252,7 +239,7 @@ def run(args: argparse.Namespace, out: TextIO) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+    from botocore.exceptions import BotoCoreError, ClientError
 
     args = build_parser().parse_args(argv)
     try:
@@ -260,23 +247,26 @@ def main(argv: list[str] | None = None) -> int:
     except AdminError as error:
         print(f"contact-admin: {error}", file=sys.stderr)
         return 1
-    except NoCredentialsError:
-        print("contact-admin: no AWS credentials: run `aws configure` or set AWS_PROFILE", file=sys.stderr)
-        return 1
-    except ClientError as error:
-        code = error.response["Error"].get("Code", "")
-        if code == "ResourceNotFoundException":
-            print(
-                f"contact-admin: no table {args.table or os.environ.get('CONTACT_TABLE_NAME') or LOCAL_TABLE!r} in this account and region",
-                file=sys.stderr,
-            )
-        else:
-            print(f"contact-admin: AWS refused: {code}: {error.response['Error'].get('Message', '')}", file=sys.stderr)
-        return 1
-    except BotoCoreError as error:
-        print(f"contact-admin: {error}", file=sys.stderr)
+    except (StorageUnavailable, BotoCoreError, ClientError) as error:
+        # The store's own calls chain what AWS said.
+        cause = error.__cause__ if isinstance(error, StorageUnavailable) else error
+        print(f"contact-admin: {aws_problem(args, cause)}", file=sys.stderr)
         return 1
     return 0
+
+
+def aws_problem(args: argparse.Namespace, error: BaseException | None) -> str:
+    from botocore.exceptions import ClientError, NoCredentialsError
+
+    if isinstance(error, NoCredentialsError):
+        return "no AWS credentials: run `aws configure` or set AWS_PROFILE"
+    if isinstance(error, ClientError):
+        code = error.response["Error"].get("Code", "")
+        if code == "ResourceNotFoundException":
+            table = args.table or os.environ.get("CONTACT_TABLE_NAME") or LOCAL_TABLE
+            return f"no table {table!r} in this account and region"
+        return f"AWS refused: {code}: {error.response['Error'].get('Message', '')}"
+    return str(error)
 
 
 if __name__ == "__main__":
