@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import collections
 import contextlib
-import csv
 import dataclasses
 import datetime as dt
 import json
@@ -27,17 +26,14 @@ import sys
 from collections.abc import Iterator
 from typing import Any, TextIO
 
-from handler import notification
+from handler import export, notification
 from handler.config import AlertSettings, ConfigError, alert_settings
-from handler.message import FIELD_NAMES, Message, NotifyStatus, Shown
+from handler.message import Message, NotifyStatus, Shown
 from handler.storage import MessageStore, StorageUnavailable, message_key
 from handler.validation import check_email
 
 SHOWN = tuple(shown.value for shown in Shown)
 STATUSES = tuple(dict.fromkeys(SHOWN + tuple(status.value for status in NotifyStatus)))
-# What show and export give: every field but the keyed hash of the client
-# address (of no use to a person) and the alert's bookkeeping.
-FIELDS = tuple(name for name in FIELD_NAMES if name not in ("ip_hash", "notified_at", "last_error"))
 LOCAL_ENDPOINT = "http://127.0.0.1:3001"
 LOCAL_TABLE = "contact-messages"
 
@@ -71,10 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
     show = commands.add_parser("show", help="one message in full")
     show.add_argument("id")
 
-    export = commands.add_parser("export", help="every message, as CSV or JSON")
-    export.add_argument("--format", choices=("csv", "json"), required=True)
-    export.add_argument("--since", type=parse_since)
-    export.add_argument("--output", help="a file (default: standard output)")
+    exporting = commands.add_parser("export", help="every message, as CSV or JSON")
+    exporting.add_argument("--format", choices=("csv", "json"), required=True)
+    exporting.add_argument("--since", type=parse_since)
+    exporting.add_argument("--output", help="a file (default: standard output)")
 
     delete = commands.add_parser("delete", help="erase a message, or every message from an address")
     target = delete.add_mutually_exclusive_group(required=True)
@@ -152,13 +148,6 @@ def confirm(question: str, assume_yes: bool) -> bool:
     return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
 
 
-def spreadsheet_safe(value: Any) -> Any:
-    """A cell a spreadsheet will show as text: a visitor's ``=HYPERLINK(...)`` must not become a formula."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def notify_settings() -> AlertSettings:
     """What an alert needs, read from the same variables, by the same rules, as the function."""
     try:
@@ -179,15 +168,12 @@ def run(args: argparse.Namespace, out: TextIO) -> None:
     elif args.command == "show":
         message = get_message(dynamodb, table, args.id)
         record = dataclasses.asdict(message)
-        for name in FIELDS:
+        for name in export.FIELDS:
             if record[name] is not None and name != "message":
                 print(f"{name}: {record[name]}", file=out)
         print(f"\n{message.message}", file=out)
     elif args.command == "export":
-        records = [
-            {name: value for name, value in dataclasses.asdict(row).items() if name in FIELDS}
-            for row in messages(dynamodb, table, args.since)
-        ]
+        records = [export.record(row) for row in messages(dynamodb, table, args.since)]
         with (
             open(args.output, "w", encoding="utf-8", newline="") if args.output else contextlib.nullcontext(out)
         ) as target:
@@ -195,9 +181,7 @@ def run(args: argparse.Namespace, out: TextIO) -> None:
                 json.dump(records, target, ensure_ascii=False, indent=2)
                 target.write("\n")
             else:
-                writer = csv.DictWriter(target, fieldnames=FIELDS)
-                writer.writeheader()
-                writer.writerows({name: spreadsheet_safe(value) for name, value in row.items()} for row in records)
+                export.write_csv(target, records)
         if args.output:
             print(f"exported {len(records)} message(s) to {args.output}", file=out)
     elif args.command == "delete":

@@ -72,7 +72,7 @@ def test_the_therapist_signs_in_from_the_emailed_link_and_out(browser: Any, base
     with page.expect_navigation():
         page.get_by_role("button", name="Sign in").click()
     assert page.url == base_url + "/inbox"
-    assert f"Signed in as {THERAPIST}" in page.inner_text("main")
+    assert f"Signed in as {THERAPIST}" in page.inner_text("header")
     check("inbox")
     (session,) = [c for c in context.cookies() if c["name"] == "inbox_session"]
     assert session["httpOnly"] and session["sameSite"] == "Strict"
@@ -103,7 +103,7 @@ def test_signing_in_works_on_a_phone_without_javascript(browser: Any, base_url: 
     page.goto(request_link(page, base_url))
     with page.expect_navigation():
         page.get_by_role("button", name="Sign in").tap()
-    assert f"Signed in as {THERAPIST}" in page.inner_text("main")
+    assert f"Signed in as {THERAPIST}" in page.inner_text("header")
     width = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     assert width[0] <= width[1]  # nothing wider than the screen
     with page.expect_navigation():

@@ -356,13 +356,17 @@ def test_the_functions_get_only_the_table_actions_they_make(transformed: dict[st
             assert "ContactTable" in json.dumps(statement["Resource"]), (function, statement)
         granted[function] = {action for s in statements for action in as_list(s["Action"])}
     # The API's transaction is Put, Put and Update (no ConditionCheck); it reads a claim with GetItem.
-    # The inbox deletes a used sign-in link and an ended session.
+    # The inbox deletes a used sign-in link, an ended session and an erased message, and lists
+    # messages by querying the recent index (only that index: never the table, never a scan).
     assert granted["ApiFunction"] == {
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
         "dynamodb:GetItem",
         "dynamodb:DeleteItem",
+        "dynamodb:Query",
     }
+    (query,) = [s for s in stack.statements(stack.role_of("ApiFunction")) if "dynamodb:Query" in as_list(s["Action"])]
+    assert as_list(query["Action"]) == ["dynamodb:Query"] and "/index/recent" in json.dumps(query["Resource"])
     assert granted["RetryFunction"] == {"dynamodb:UpdateItem", "dynamodb:Query"}
 
 
