@@ -216,3 +216,22 @@ def test_export_gives_the_filtered_list_as_spreadsheet_safe_csv(aws, inbox, ther
     assert row["name"] == "'=HYPERLINK(1)" and row["message"] == "'-2+3" and row["state"] == "new"
     assert "ip_hash" not in row
     assert len(list(csv.DictReader(io.StringIO(therapist.get("/inbox/export").text)))) == 2
+
+
+# The minimal alert's link.
+
+
+def test_the_minimal_alerts_link_leads_to_the_message_through_sign_in(aws, make_handler) -> None:
+    from inbox_helpers import emailed_link, open_link, path_of, request_link
+
+    handler = make_handler(NOTIFY_DETAIL="minimal")
+    message_id = post(handler)
+    (link,) = re.findall(r"https://\S+/inbox/messages/\S+", aws.emails()[0].get_body(("plain",)).get_content())
+    browser = Browser(handler)
+    first = browser.get(path_of(link))
+    assert first.status == 303 and first.location == f"/inbox/login?next=/inbox/messages/{message_id}"
+    assert request_link(browser, THERAPIST, f"/inbox/messages/{message_id}").status == 303
+    signed_in = open_link(browser, emailed_link(aws))
+    assert signed_in.location == f"/inbox/messages/{message_id}"
+    page = browser.get(signed_in.location)
+    assert page.status == 200 and VALID["message"].split("\n")[1] in unescape(page.text)
