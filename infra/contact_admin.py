@@ -32,8 +32,9 @@ from handler.message import Message, NotifyStatus, Shown
 from handler.storage import MessageStore, StorageUnavailable, message_key
 from handler.validation import check_email
 
-SHOWN = tuple(shown.value for shown in Shown)
-STATUSES = tuple(dict.fromkeys(SHOWN + tuple(status.value for status in NotifyStatus)))
+# The inbox's states by the names its filters use (undelivered: "alert not delivered"), then the alert's.
+SHOWN = {shown.name.lower(): shown for shown in Shown}
+STATUSES = tuple(dict.fromkeys([*SHOWN, *(status.value for status in NotifyStatus)]))
 LOCAL_ENDPOINT = "http://127.0.0.1:3001"
 LOCAL_TABLE = "contact-messages"
 
@@ -112,10 +113,10 @@ def connect(args: argparse.Namespace) -> tuple[Any, Any, str]:
 
 def messages(dynamodb: Any, table: str, since: str | None = None, status: str | None = None) -> Iterator[Message]:
     """Messages newest first, from the ``recent`` index, every page; ``status``: a state the inbox
-    shows (new, replied, closed, spam, "alert not delivered") or an alert's status."""
+    shows (new, replied, closed, spam, undelivered) or an alert's status (pending, retrying, ...)."""
     store = MessageStore(dynamodb, table)
     if status in SHOWN:
-        return store.recent(since=since, shown=Shown(status))
+        return store.recent(since=since, shown=SHOWN[status])
     return store.recent(since=since, notify_status=NotifyStatus(status) if status else None)
 
 

@@ -66,6 +66,10 @@ def test_list_shows_and_filters_by_the_inbox_state(aws, stored, capsys) -> None:
     _, out, _ = admin(capsys, "list", "--status", "replied")
     (line,) = out.splitlines()[1:]
     assert line.split()[0] == stored[0] and line.split()[2] == "replied"
+    MessageStore(aws.dynamodb, "contact-messages").mark_attempt_failed(stored[1], 8, "Throttling", None)
+    _, out, _ = admin(capsys, "list", "--status", "undelivered")
+    (line,) = out.splitlines()[1:]
+    assert line.split()[0] == stored[1] and "alert not delivered" in line
     _, out, _ = admin(capsys, "list", "--since", "2999-01-01")
     assert out.strip() == "no messages"
     with pytest.raises(SystemExit) as usage:
