@@ -62,6 +62,7 @@ class AlertSettings:
     practice_timezone: str
     notify_max_attempts: int
     crisis_notice: str  # also on every answer to a visitor
+    inbox_url: str | None  # where the inbox is served (no trailing slash): the minimal alert links there
     # Named on every send, so that SES reports what became of each email; None: not reported.
     ses_configuration_set: str | None = None
 
@@ -208,8 +209,22 @@ def alert_settings(environ: Mapping[str, str] = os.environ) -> AlertSettings:
         practice_timezone=time_zone,
         notify_max_attempts=whole_number(environ, "NOTIFY_MAX_ATTEMPTS", 8, minimum=1),
         crisis_notice=environ.get("CRISIS_NOTICE", "").strip() or DEFAULT_CRISIS_NOTICE,
+        inbox_url=inbox_url(environ, notify_detail),
         ses_configuration_set=configuration_set,
     )
+
+
+def inbox_url(environ: Mapping[str, str], notify_detail: str) -> str | None:
+    """INBOX_URL: an http(s) URL, which the minimal alert cannot do without (its only way to the message)."""
+    url = environ.get("INBOX_URL", "").strip().rstrip("/")
+    if not url:
+        if notify_detail == "minimal":
+            raise ConfigError("INBOX_URL: NOTIFY_DETAIL=minimal needs it, for the alert's link to the message")
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigError(f"INBOX_URL: {url!r} is not an http(s) URL such as https://api.example.com")
+    return url
 
 
 def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:

@@ -39,6 +39,7 @@ BASE_ENVIRONMENT = {
     "CONTACT_TABLE_NAME": TABLE,
     "SENDER_EMAIL": SENDER,
     "NOTIFY_EMAIL": THERAPIST,
+    "INBOX_URL": "https://r3pmxmplak.execute-api.us-east-2.amazonaws.com",  # the API of tests/events/
     "IP_HASH_SECRET_ARN": IP_HASH_SECRET_ARN,
     "AWS_DEFAULT_REGION": REGION,
     "AWS_ACCESS_KEY_ID": "testing",
@@ -277,6 +278,7 @@ LOCAL_VARIABLES = (
     "CONTENT_DIR",
     "SITE_URL",
     "ALLOWED_ORIGINS",
+    "INBOX_URL",
     "AWS_ENDPOINT_URL",
 )
 

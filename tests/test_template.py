@@ -88,6 +88,10 @@ def variables_read(reads_secrets: bool) -> set[str]:
     return environment.read
 
 
+# Read by the code, left to its defaults by the template: the API function's environment is near
+# Lambda's 4 KB (test_template_deploy), and these defaults are what production wants.
+
+
 def test_the_template_sets_exactly_the_variables_the_code_reads(template: dict[str, Any]) -> None:
     # The API function reads its secrets; the other functions' apps are made without them.
     without_secrets = variables_read(reads_secrets=False)

@@ -34,6 +34,7 @@ EXAMPLES = {
     "IpHashSecretVersionId": "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d",
     "TurnstileSecretArn": TURNSTILE_SECRET_ARN,
     "InboxEmails": "therapist@example-practice.com,partner@example-practice.com",
+    "InboxUrl": "https://inbox.example-practice.com",
 }
 ENVIRONMENT_LIMIT_BYTES = 4 * 1024
 TABLE_NAME_MAX = 255  # DynamoDB's limit, whatever name CloudFormation generates
@@ -250,6 +251,9 @@ def test_the_api_function_may_read_its_secrets_and_the_retry_function_none(trans
 # The 4 KB limit on a function's environment.
 
 
+SUB_NAMES = {"HttpApi", "AWS::Region", "AWS::URLSuffix"}
+
+
 def json_bytes(text: str) -> int:
     """Bytes of ``text`` inside a JSON string: Lambda measures the variables as JSON (its error
     message quotes the "String measured"), and this counts UTF-8, not escapes, for non-ASCII."""
@@ -280,6 +284,10 @@ def worst_bytes(template: dict[str, Any], value: Any) -> int:
     (function, argument), *_ = value.items()
     if function == "Fn::If":
         return max(worst_bytes(template, branch) for branch in argument[1:])
+    if function == "Fn::Sub":
+        # Each ${...} here is an API id, a region or a domain suffix: under 20 ASCII bytes.
+        assert all(name in SUB_NAMES for name in re.findall(r"\$\{([^}]+)\}", argument)), argument
+        return json_bytes(re.sub(r"\$\{[^}]+\}", "x" * 20, argument))
     assert function == "Ref", value
     resource = template["Resources"].get(argument, {})
     if resource.get("Type") == "AWS::DynamoDB::Table":
@@ -386,13 +394,17 @@ def test_the_functions_get_only_the_table_actions_they_make(transformed: dict[st
             assert "ContactTable" in json.dumps(statement["Resource"]), (function, statement)
         granted[function] = {action for s in statements for action in as_list(s["Action"])}
     # The API's transaction is Put, Put and Update (no ConditionCheck); it reads a claim with GetItem.
-    # The inbox deletes a used sign-in link and an ended session.
+    # The inbox deletes a used sign-in link, an ended session and an erased message, and lists
+    # messages by querying the recent index (only that index: never the table, never a scan).
     assert granted["ApiFunction"] == {
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
         "dynamodb:GetItem",
         "dynamodb:DeleteItem",
+        "dynamodb:Query",
     }
+    (query,) = [s for s in stack.statements(stack.role_of("ApiFunction")) if "dynamodb:Query" in as_list(s["Action"])]
+    assert as_list(query["Action"]) == ["dynamodb:Query"] and "/index/recent" in json.dumps(query["Resource"])
     assert granted["RetryFunction"] == {"dynamodb:UpdateItem", "dynamodb:Query"}
     assert granted["DeliveryEventsFunction"] == {"dynamodb:UpdateItem"}
 
