@@ -85,15 +85,12 @@ def is_true(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.strip().lower() in TRUE_WORDS)
 
 
-def validate(
-    data: dict[str, Any], allowed_extra: frozenset[str] = frozenset()
-) -> tuple[dict[str, Any], dict[str, str]]:
+def validate(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     """Clean the submitted fields; return (fields, errors by field). The Turnstile token is
-    never an unknown field (``allowed_extra`` names further fields to accept), and is
-    left for the caller to check when Turnstile is on."""
+    never an unknown field, and is left for the caller to check when Turnstile is on."""
     errors: dict[str, str] = {}
     for name in data:
-        if name not in KNOWN_FIELDS and name not in allowed_extra:
+        if name not in KNOWN_FIELDS:
             # Named in the answer, so made safe to encode: no lone surrogates, at most 64 characters.
             errors[SINGLE_LINE_FORBIDDEN.sub("?", name[:64])] = "unknown_field"
     fields: dict[str, Any] = {}
