@@ -15,7 +15,7 @@ import hashlib
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -62,6 +62,7 @@ class AlertSettings:
     practice_timezone: str
     notify_max_attempts: int
     crisis_notice: str  # also on every answer to a visitor
+    inbox_url: str | None  # where the inbox is served (no trailing slash): the minimal alert links there
     # Named on every send, so that SES reports what became of each email; None: not reported.
     ses_configuration_set: str | None = None
 
@@ -208,8 +209,30 @@ def alert_settings(environ: Mapping[str, str] = os.environ) -> AlertSettings:
         practice_timezone=time_zone,
         notify_max_attempts=whole_number(environ, "NOTIFY_MAX_ATTEMPTS", 8, minimum=1),
         crisis_notice=environ.get("CRISIS_NOTICE", "").strip() or DEFAULT_CRISIS_NOTICE,
+        inbox_url=inbox_url(environ),
         ses_configuration_set=configuration_set,
     )
+
+
+def inbox_url(environ: Mapping[str, str]) -> str | None:
+    """INBOX_URL: where the inbox is served, an http(s) URL; None: see ``linking_to``."""
+    url = environ.get("INBOX_URL", "").strip().rstrip("/")
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigError(f"INBOX_URL: {url!r} is not an http(s) URL such as https://api.example.com")
+    return url
+
+
+def linking_to(config: Settings, host_url: str) -> Settings:
+    """The settings for one request: without INBOX_URL, the minimal alert links to the inbox on the
+    host the request came to. API Gateway routes by the Host header, so that is one of the API's own
+    domains. In AWS the API function has no INBOX_URL: naming its HttpApi there would make a
+    dependency cycle (the API's integration names the function), and its environment is at 4 KB."""
+    if config.alert.inbox_url:
+        return config
+    return replace(config, alert=replace(config.alert, inbox_url=host_url.rstrip("/")))
 
 
 def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:

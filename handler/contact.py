@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from handler import answers, aws, secrets
 from handler.answers import FORM_TYPE, JSON_TYPE
-from handler.config import settings
+from handler.config import linking_to, settings
 from handler.submission import Submission, receive
 
 MAX_BODY_BYTES = 16 * 1024
@@ -120,5 +120,5 @@ def submit() -> BaseResponse:
         submission = read_submission(req)
     except Unreadable as problem:
         return answers.failure(problem.status, problem.code, str(problem))
-    config = settings()
+    config = linking_to(settings(), req.host_url)
     return answers.answer(receive(submission, config, secrets.current(), aws.clients()), config)

@@ -73,6 +73,26 @@ class DeliveryReport:
         return self.state.not_delivered
 
 
+class InboxState(StrEnum):
+    """Where the therapist has got with a message (set from the inbox)."""
+
+    NEW = "new"
+    REPLIED = "replied"
+    CLOSED = "closed"
+
+
+class Shown(StrEnum):
+    """What the inbox and contact-admin show for a message: its state, unless it is spam or its
+    alert was never delivered (and it is still new). ``shown`` and ``SHOWN_FILTERS`` are the one
+    place that says so, in Python and as DynamoDB filter expressions."""
+
+    NEW = "new"
+    REPLIED = "replied"
+    CLOSED = "closed"
+    SPAM = "spam"
+    UNDELIVERED = "alert not delivered"
+
+
 @dataclass(frozen=True, kw_only=True)
 class Message:
     """A message as stored, fields in the order contact-admin shows them."""
@@ -100,6 +120,9 @@ class Message:
     alert_bounce_type: str | None = None
     alert_bounce_subtype: str | None = None
     alert_recipients: str | None = None  # comma-separated: the therapist's own addresses, never logged
+    state: InboxState = InboxState.NEW
+    state_by: str | None = None  # the signed-in address that last changed it
+    state_at: str | None = None  # when (UTC, ISO 8601)
 
     @property
     def spam(self) -> bool:
@@ -118,6 +141,20 @@ class Message:
         """The latest alert did not reach the therapist: resend it once the mailbox is fixed."""
         fate = self.alert_fate
         return fate is not None and fate.not_delivered
+
+    @property
+    def alert_undelivered(self) -> bool:
+        """The therapist was never alerted: every attempt failed, or SES reported that the latest
+        alert did not reach them."""
+        return self.notify_status == NotifyStatus.FAILED or self.alert_not_delivered
+
+    @property
+    def shown(self) -> Shown:
+        if self.spam:
+            return Shown.SPAM
+        if self.state == InboxState.NEW and self.alert_undelivered:
+            return Shown.UNDELIVERED
+        return Shown(self.state.value)
 
     def to_item(self) -> Item:
         return {name: to_attribute(value) for name, value in dataclasses.asdict(self).items() if value is not None}
@@ -140,6 +177,43 @@ STATE_FIELDS = {
     for kind in (hint, *get_args(hint))  # an optional state (``AlertDelivery | None``) too
     if isinstance(kind, type) and issubclass(kind, StrEnum)
 }
+
+# ``Message.shown`` as filter expressions on the stored attributes (``#state``: STATE is a reserved word).
+_NEW = "(attribute_not_exists(#state) OR #state = :new)"
+_NOT_SPAM = "notify_status <> :spam"
+# ``Message.alert_undelivered``: every attempt failed, or SES reported that the latest alert
+# (alert_attempt not older than notify_attempts) did not reach the therapist.
+_NOT_DELIVERED = [state for state in AlertDelivery if state.not_delivered]
+_UNDELIVERED = (
+    "(notify_status = :failed OR (alert_delivery IN ("
+    + ", ".join(f":{state.value}" for state in _NOT_DELIVERED)
+    + ") AND alert_attempt >= notify_attempts))"
+)
+SHOWN_FILTERS = {
+    Shown.NEW: f"{_NEW} AND {_NOT_SPAM} AND NOT {_UNDELIVERED}",
+    Shown.REPLIED: f"#state = :replied AND {_NOT_SPAM}",
+    Shown.CLOSED: f"#state = :closed AND {_NOT_SPAM}",
+    Shown.SPAM: "notify_status = :spam",
+    Shown.UNDELIVERED: f"{_NEW} AND {_NOT_SPAM} AND {_UNDELIVERED}",
+}
+SHOWN_FILTER_VALUES = {
+    ":new": InboxState.NEW,
+    ":replied": InboxState.REPLIED,
+    ":closed": InboxState.CLOSED,
+    ":spam": NotifyStatus.SPAM,
+    ":failed": NotifyStatus.FAILED,
+    **{f":{state.value}": state for state in _NOT_DELIVERED},
+}
+
+
+def shown_filter(shown: Shown) -> dict[str, Any]:
+    """The query arguments that keep only the messages shown as ``shown``."""
+    expression = SHOWN_FILTERS[shown]
+    values = {name: {"S": str(value)} for name, value in SHOWN_FILTER_VALUES.items() if name in expression}
+    names = {"#state": "state"} if "#state" in expression else {}
+    return {"FilterExpression": expression, "ExpressionAttributeValues": values} | (
+        {"ExpressionAttributeNames": names} if names else {}
+    )
 
 
 def to_attribute(value: str | int) -> dict[str, str]:

@@ -214,46 +214,56 @@ def new_email(
 def notification(message: Message, settings: AlertSettings, *, saved: bool | None = True) -> bytes:
     """The therapist's alert. ``saved`` False: the message could not be stored; None: whether
     it was is not known. Either way the alert carries all of it, whatever NOTIFY_DETAIL says
-    (the fallback)."""
-    full = saved is not True or settings.notify_detail == "full"
+    (the fallback); otherwise NOTIFY_DETAIL=minimal sends only a link to the inbox."""
+    if settings.notify_detail == "minimal" and saved is True:
+        return minimal_notification(message, settings)
     received = local_time(message.received_at, settings.practice_timezone)
     rows = [("Note", note) for note in notes(message, saved)]
-    rows.append(("Name", message.name))
-    if full:
-        rows.append(("Email", message.email))
-        if message.phone:
-            rows.append(("Phone", message.phone))
+    rows += [("Name", message.name), ("Email", message.email)]
+    if message.phone:
+        rows.append(("Phone", message.phone))
     rows += [
         ("Prefers", PREFERRED[message.preferred_contact]),
         ("Received", received),
         ("Message id", message.id),
     ]
     text_lines = [f"{label}: {value}" for label, value in rows]
-    if full:
-        text_lines += ["", message.message]
-    else:
-        text_lines += ["", "The message is kept in the practice's records (NOTIFY_DETAIL=minimal)."]
-    text_lines += ["", "Reply to this email to answer the sender."]
-
+    text_lines += ["", message.message, "", "Reply to this email to answer the sender."]
     table = "".join(
         f"<tr><th align='left' style='padding-right:1em'>{label}</th><td>{html.escape(value)}</td></tr>"  # labels are ours
         for label, value in rows
     )
-    body_html = (
-        f"<p style='white-space:pre-wrap'>{html.escape(message.message)}</p>"
-        if full
-        else "<p>The message is kept in the practice's records.</p>"
-    )
-    email = new_email(
+    return new_email(
         settings,
         settings.notify_email,
         f"New enquiry from {message.name}",
         "\n".join(text_lines) + "\n",
-        f"<!doctype html><html><body><table>{table}</table>{body_html}"
+        f"<!doctype html><html><body><table>{table}</table>"
+        f"<p style='white-space:pre-wrap'>{html.escape(message.message)}</p>"
         "<p>Reply to this email to answer the sender.</p></body></html>",
         reply_to=address(message.name, message.email),
     )
-    return email
+
+
+def minimal_notification(message: Message, settings: AlertSettings) -> bytes:
+    """NOTIFY_DETAIL=minimal: the visitor's first name and a link to the message in the inbox
+    (which asks to sign in), nothing else: no message, email, phone or preference, and no Reply-To."""
+    first_name = message.name.split()[0] if message.name.split() else message.name
+    line = f"A new enquiry from {first_name}: read it in your inbox"
+    if settings.inbox_url is None:  # contact-admin without INBOX_URL: the id finds it
+        text = f"{line} (message {message.id}).\n"
+        body_html = f"<p>{html.escape(line)} (message {message.id}).</p>"
+    else:
+        link = f"{settings.inbox_url}/inbox/messages/{message.id}"
+        text = f"{line}:\n{link}\n"
+        body_html = f'<p>{html.escape(line)}:</p><p><a href="{html.escape(link)}">{html.escape(link)}</a></p>'
+    return new_email(
+        settings,
+        settings.notify_email,
+        f"New enquiry from {first_name}",
+        text,
+        f"<!doctype html><html><body>{body_html}</body></html>",
+    )
 
 
 def notes(message: Message, saved: bool | None) -> list[str]:

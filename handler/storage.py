@@ -18,12 +18,22 @@ from __future__ import annotations
 import hmac
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from handler import ratelimit
-from handler.message import AlertDelivery, DeliveryReport, Item, Message, NotifyStatus
+from handler.message import (
+    AlertDelivery,
+    DeliveryReport,
+    InboxState,
+    Item,
+    Message,
+    NotifyStatus,
+    Shown,
+    shown_filter,
+)
 
 MESSAGE_SK = "MSG"
 RECENT_INDEX = "recent"
@@ -36,6 +46,13 @@ DUPLICATE_WINDOW_SECONDS = 600
 # (timeout 25 s), so that the retry function never sends it alongside.
 NOTIFY_LEASE_SECONDS = 120
 TRANSACTION_TRIES = 3
+RECENT_PAGE = 100  # items a query of the recent index reads at a time (a filter may keep fewer)
+# Which state each inbox action may change, to what.
+TRANSITIONS = {
+    "replied": ({InboxState.NEW, InboxState.CLOSED}, InboxState.REPLIED),
+    "closed": ({InboxState.NEW, InboxState.REPLIED}, InboxState.CLOSED),
+    "reopened": ({InboxState.REPLIED, InboxState.CLOSED}, InboxState.NEW),
+}
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CROCKFORD_PAIRS = [first + second for first in CROCKFORD for second in CROCKFORD]
 
@@ -134,6 +151,28 @@ def claim_item_key(claim: Claim) -> Item:
     return {"pk": {"S": f"CLAIM#{claim.key}"}, "sk": {"S": "CLAIM"}}
 
 
+@dataclass(frozen=True)
+class Changed:
+    message: Message  # as it now is
+
+
+@dataclass(frozen=True)
+class Unchanged:
+    """The message was not in a state the action applies to (another tab got there first)."""
+
+    message: Message
+
+
+def recent_sort_key(received_at: str, message_id: str) -> str:
+    return f"{received_at}#{message_id}"
+
+
+def recent_key(after: str) -> Item:
+    """The index key of the message whose ``recent_sk`` is ``after``: where a query resumes."""
+    message_id = after.rsplit("#", 1)[1]
+    return message_key(message_id) | {"recent_pk": {"S": RECENT_PARTITION}, "recent_sk": {"S": after}}
+
+
 def pending_sort_key(due_at: float, message_id: str) -> str:
     return f"{iso_time(due_at)}#{message_id}"
 
@@ -191,7 +230,7 @@ class MessageStore:
         message_id = message.id
         item = message.to_item() | message_key(message_id)
         item["recent_pk"] = {"S": RECENT_PARTITION}
-        item["recent_sk"] = {"S": f"{message.received_at}#{message_id}"}
+        item["recent_sk"] = {"S": recent_sort_key(message.received_at, message_id)}
         if retention_days:
             item["expires_at"] = {"N": str(int(now) + retention_days * 86400)}
         if not message.spam:
@@ -342,6 +381,138 @@ class MessageStore:
                     ":due": {"S": pending_sort_key(retry_at, message_id)},
                 },
             )
+
+    def recent(
+        self,
+        *,
+        since: str | None = None,
+        shown: Shown | None = None,
+        notify_status: NotifyStatus | None = None,
+        after: str | None = None,
+    ) -> Iterator[Message]:
+        """Messages newest first, from the ``recent`` index (never a scan): received on or after
+        ``since``, shown as ``shown``, with ``notify_status``, older than the one whose
+        ``recent_sk`` is ``after``."""
+        query: dict[str, Any] = {
+            "IndexName": RECENT_INDEX,
+            "KeyConditionExpression": "recent_pk = :partition" + (" AND recent_sk >= :since" if since else ""),
+            "ExpressionAttributeValues": {":partition": {"S": RECENT_PARTITION}},
+            "ScanIndexForward": False,
+            "Limit": RECENT_PAGE,
+        }
+        if since:
+            query["ExpressionAttributeValues"][":since"] = {"S": since}
+        if shown:
+            only = shown_filter(shown)
+            query["ExpressionAttributeValues"] |= only.pop("ExpressionAttributeValues")
+            query |= only
+        elif notify_status:
+            query["FilterExpression"] = "notify_status = :status"
+            query["ExpressionAttributeValues"][":status"] = {"S": notify_status.value}
+        if after:
+            query["ExclusiveStartKey"] = recent_key(after)
+        while True:
+            page = self._call("query", **query)
+            for item in page.get("Items", []):
+                yield Message.from_item(item)
+            if "LastEvaluatedKey" not in page:
+                return
+            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def change_state(self, message_id: str, action: str, by: str, now: float) -> Changed | Unchanged | None:
+        """Mark a message replied, closed or reopened, if its state allows; None if there is no such message."""
+        allowed, to = TRANSITIONS[action]
+        values = {f":from{n}": {"S": state.value} for n, state in enumerate(sorted(allowed))}
+        condition = f"attribute_exists(pk) AND #state IN ({', '.join(values)})"
+        if InboxState.NEW in allowed:
+            condition = f"attribute_exists(pk) AND (attribute_not_exists(#state) OR #state IN ({', '.join(values)}))"
+        return self._audited(
+            message_id,
+            action,
+            by,
+            now,
+            "SET #state = :to",
+            condition,
+            values | {":to": {"S": to.value}},
+        )
+
+    def not_spam(self, message_id: str, by: str, now: float) -> Changed | Unchanged | None:
+        """Take a message out of spam: its alert becomes due (in the pending index, leased to
+        this request, which sends it; the retry function sends it if this request cannot)."""
+        return self._audited(
+            message_id,
+            "not spam",
+            by,
+            now,
+            "SET notify_status = :pending, notify_attempts = :zero, pending_pk = :partition, pending_sk = :due",
+            "notify_status = :spam",
+            {
+                ":pending": {"S": NotifyStatus.PENDING},
+                ":spam": {"S": NotifyStatus.SPAM},
+                ":zero": {"N": "0"},
+                ":partition": {"S": PENDING_PARTITION},
+                ":due": {"S": pending_sort_key(now + NOTIFY_LEASE_SECONDS, message_id)},
+            },
+        )
+
+    def _audited(
+        self, message_id: str, action: str, by: str, now: float, update: str, condition: str, values: dict[str, Any]
+    ) -> Changed | Unchanged | None:
+        """Update a message if ``condition`` holds, recording who did what and when: on the
+        message (the last change) and in its ``history`` (every one)."""
+        from botocore.exceptions import ClientError
+
+        entry = {"M": {"action": {"S": action}, "by": {"S": by}, "at": {"S": iso_time(now)}}}
+        names = {"#state": "state"} if "#state" in update + condition else {}
+        try:
+            response = self._call(
+                "update_item",
+                Key=message_key(message_id),
+                UpdateExpression=f"{update}, state_by = :by, state_at = :at, "
+                "history = list_append(if_not_exists(history, :none), :entry)",
+                ConditionExpression=condition,
+                ExpressionAttributeValues=values
+                | {":by": {"S": by}, ":at": {"S": iso_time(now)}, ":none": {"L": []}, ":entry": {"L": [entry]}},
+                **({"ExpressionAttributeNames": names} if names else {}),
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                passthrough=(ClientError,),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise StorageUnavailable("update_item failed") from error
+            old = error.response.get("Item")
+            return Unchanged(Message.from_item(old)) if old else None
+        return Changed(Message.from_item(response["Attributes"]))
+
+    def delete(self, message_id: str) -> bool:
+        """Erase a message; False if there was none."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self._call(
+                "delete_item",
+                Key=message_key(message_id),
+                ConditionExpression="attribute_exists(pk)",
+                passthrough=(ClientError,),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise StorageUnavailable("delete_item failed") from error
+            return False
+        return True
+
+    def _call(self, operation: str, passthrough: tuple[type[Exception], ...] = (), **arguments: Any) -> dict[str, Any]:
+        """One call on the table; StorageUnavailable if DynamoDB fails (``passthrough``: errors the caller reads)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            response: dict[str, Any] = getattr(self.client, operation)(TableName=self.table_name, **arguments)
+        except passthrough:
+            raise
+        except (BotoCoreError, ClientError) as error:
+            raise StorageUnavailable(f"{operation} failed") from error
+        return response
 
     def _update(self, message_id: str, expression: str, values: dict[str, Any]) -> None:
         """Update a message that must exist; ``values`` are typed DynamoDB attribute values."""

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import collections
 import contextlib
-import csv
 import dataclasses
 import datetime as dt
 import json
@@ -27,26 +26,25 @@ import sys
 from collections.abc import Iterator
 from typing import Any, TextIO
 
-from handler import notification
+from handler import export, notification
 from handler.config import AlertSettings, ConfigError, alert_settings
-from handler.message import FIELD_NAMES, AlertDelivery, Message, NotifyStatus
-from handler.storage import RECENT_INDEX, RECENT_PARTITION, MessageStore, message_key
+from handler.message import AlertDelivery, Message, NotifyStatus, Shown
+from handler.storage import MessageStore, StorageUnavailable, message_key
 from handler.validation import check_email
 
 # Every state of the latest alert that did not reach the therapist (bounced, complained, ...).
 NOT_DELIVERED = "not-delivered"
-STATUSES = (
-    *(status.value for status in NotifyStatus),
-    *(delivery.value for delivery in AlertDelivery),
-    NOT_DELIVERED,
-)
-# What show and export give: every field but the keyed hash of the client
-# address (of no use to a person) and the alert's bookkeeping (show tells
-# what became of the latest alert in one line).
-FIELDS = tuple(
-    name
-    for name in FIELD_NAMES
-    if name not in ("ip_hash", "notified_at", "last_error") and not name.startswith("alert_")
+# The inbox's states by the names its filters use (undelivered: "alert not delivered"), then the alert's.
+SHOWN = {shown.name.lower(): shown for shown in Shown}
+STATUSES = tuple(
+    dict.fromkeys(
+        [
+            *SHOWN,
+            *(status.value for status in NotifyStatus),
+            *(delivery.value for delivery in AlertDelivery),
+            NOT_DELIVERED,
+        ]
+    )
 )
 LOCAL_ENDPOINT = "http://127.0.0.1:3001"
 LOCAL_TABLE = "contact-messages"
@@ -85,10 +83,10 @@ def build_parser() -> argparse.ArgumentParser:
     show = commands.add_parser("show", help="one message in full")
     show.add_argument("id")
 
-    export = commands.add_parser("export", help="every message, as CSV or JSON")
-    export.add_argument("--format", choices=("csv", "json"), required=True)
-    export.add_argument("--since", type=parse_since)
-    export.add_argument("--output", help="a file (default: standard output)")
+    exporting = commands.add_parser("export", help="every message, as CSV or JSON")
+    exporting.add_argument("--format", choices=("csv", "json"), required=True)
+    exporting.add_argument("--since", type=parse_since)
+    exporting.add_argument("--output", help="a file (default: standard output)")
 
     delete = commands.add_parser("delete", help="erase a message, or every message from an address")
     target = delete.add_mutually_exclusive_group(required=True)
@@ -129,28 +127,17 @@ def connect(args: argparse.Namespace) -> tuple[Any, Any, str]:
 
 
 def messages(dynamodb: Any, table: str, since: str | None = None, status: str | None = None) -> Iterator[Message]:
-    """Messages newest first, from the ``recent`` index, every page."""
-    query: dict[str, Any] = {
-        "TableName": table,
-        "IndexName": RECENT_INDEX,
-        "KeyConditionExpression": "recent_pk = :partition" + (" AND recent_sk >= :since" if since else ""),
-        "ExpressionAttributeValues": {":partition": {"S": RECENT_PARTITION}},
-        "ScanIndexForward": False,
-    }
-    if since:
-        query["ExpressionAttributeValues"][":since"] = {"S": since}
-    if status in {notify.value for notify in NotifyStatus}:
-        query["FilterExpression"] = "notify_status = :status"
-        query["ExpressionAttributeValues"][":status"] = {"S": status}
-    while True:
-        page = dynamodb.query(**query)
-        for item in page.get("Items", []):
-            message = Message.from_item(item)
-            if delivery_matches(message, status):
-                yield message
-        if "LastEvaluatedKey" not in page:
-            return
-        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    """Messages newest first, from the ``recent`` index, every page; ``status``: a state the inbox
+    shows (new, replied, closed, spam, undelivered), an alert's status (pending, retrying, ...)
+    or what SES reported of it (delivered, bounced, ..., not-delivered)."""
+    store = MessageStore(dynamodb, table)
+    if status in SHOWN:
+        found = store.recent(since=since, shown=SHOWN[status])
+    elif status in {notify.value for notify in NotifyStatus}:
+        found = store.recent(since=since, notify_status=NotifyStatus(status))
+    else:
+        found = store.recent(since=since)
+    return (message for message in found if delivery_matches(message, status))
 
 
 def delivery_matches(message: Message, status: str | None) -> bool:
@@ -184,7 +171,7 @@ def table_text(rows: list[Message]) -> str:
     columns = [
         ("id", 26),
         ("received_at", 24),
-        ("notify_status", 13),
+        ("state", 19),
         ("delivery", 16),
         ("name", 24),
         ("email", 30),
@@ -192,7 +179,7 @@ def table_text(rows: list[Message]) -> str:
     ]
     lines = ["  ".join(name.ljust(width) for name, width in columns)]
     for row in rows:
-        record = {**dataclasses.asdict(row), "delivery": row.alert_fate}
+        record = dataclasses.asdict(row) | {"state": row.shown.value, "delivery": row.alert_fate}
         lines.append("  ".join(one_line(record[name], width).ljust(width) for name, width in columns))
     return "\n".join(line.rstrip() for line in lines)
 
@@ -210,13 +197,6 @@ def confirm(question: str, assume_yes: bool) -> bool:
     if not sys.stdin.isatty():
         raise AdminError("refusing to delete without confirmation: pass --yes")
     return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
-
-
-def spreadsheet_safe(value: Any) -> Any:
-    """A cell a spreadsheet will show as text: a visitor's ``=HYPERLINK(...)`` must not become a formula."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 def notify_settings() -> AlertSettings:
@@ -263,16 +243,13 @@ def run(args: argparse.Namespace, out: TextIO) -> None:
     elif args.command == "show":
         message = get_message(dynamodb, table, args.id)
         record = dataclasses.asdict(message)
-        for name in FIELDS:
+        for name in export.FIELDS:
             if record[name] is not None and name != "message":
                 print(f"{name}: {record[name]}", file=out)
         print(f"delivery: {delivery_summary(message)}", file=out)
         print(f"\n{message.message}", file=out)
     elif args.command == "export":
-        records = [
-            {name: value for name, value in dataclasses.asdict(row).items() if name in FIELDS}
-            for row in messages(dynamodb, table, args.since)
-        ]
+        records = [export.record(row) for row in messages(dynamodb, table, args.since)]
         with (
             open(args.output, "w", encoding="utf-8", newline="") if args.output else contextlib.nullcontext(out)
         ) as target:
@@ -280,9 +257,7 @@ def run(args: argparse.Namespace, out: TextIO) -> None:
                 json.dump(records, target, ensure_ascii=False, indent=2)
                 target.write("\n")
             else:
-                writer = csv.DictWriter(target, fieldnames=FIELDS)
-                writer.writeheader()
-                writer.writerows({name: spreadsheet_safe(value) for name, value in row.items()} for row in records)
+                export.write_csv(target, records)
         if args.output:
             print(f"exported {len(records)} message(s) to {args.output}", file=out)
     elif args.command == "delete":
@@ -317,7 +292,7 @@ def run(args: argparse.Namespace, out: TextIO) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+    from botocore.exceptions import BotoCoreError, ClientError
 
     args = build_parser().parse_args(argv)
     try:
@@ -325,23 +300,26 @@ def main(argv: list[str] | None = None) -> int:
     except AdminError as error:
         print(f"contact-admin: {error}", file=sys.stderr)
         return 1
-    except NoCredentialsError:
-        print("contact-admin: no AWS credentials: run `aws configure` or set AWS_PROFILE", file=sys.stderr)
-        return 1
-    except ClientError as error:
-        code = error.response["Error"].get("Code", "")
-        if code == "ResourceNotFoundException":
-            print(
-                f"contact-admin: no table {args.table or os.environ.get('CONTACT_TABLE_NAME') or LOCAL_TABLE!r} in this account and region",
-                file=sys.stderr,
-            )
-        else:
-            print(f"contact-admin: AWS refused: {code}: {error.response['Error'].get('Message', '')}", file=sys.stderr)
-        return 1
-    except BotoCoreError as error:
-        print(f"contact-admin: {error}", file=sys.stderr)
+    except (StorageUnavailable, BotoCoreError, ClientError) as error:
+        # The store's own calls chain what AWS said.
+        cause = error.__cause__ if isinstance(error, StorageUnavailable) else error
+        print(f"contact-admin: {aws_problem(args, cause)}", file=sys.stderr)
         return 1
     return 0
+
+
+def aws_problem(args: argparse.Namespace, error: BaseException | None) -> str:
+    from botocore.exceptions import ClientError, NoCredentialsError
+
+    if isinstance(error, NoCredentialsError):
+        return "no AWS credentials: run `aws configure` or set AWS_PROFILE"
+    if isinstance(error, ClientError):
+        code = error.response["Error"].get("Code", "")
+        if code == "ResourceNotFoundException":
+            table = args.table or os.environ.get("CONTACT_TABLE_NAME") or LOCAL_TABLE
+            return f"no table {table!r} in this account and region"
+        return f"AWS refused: {code}: {error.response['Error'].get('Message', '')}"
+    return str(error)
 
 
 if __name__ == "__main__":

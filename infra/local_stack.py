@@ -278,6 +278,7 @@ def start(
     os.environ.setdefault("CONTENT_DIR", str(ROOT / "build" / "content"))
     os.environ.setdefault("SITE_URL", f"http://{host}:{api.port}")
     os.environ.setdefault("ALLOWED_ORIGINS", f"http://{host}:{api.port}")
+    os.environ.setdefault("INBOX_URL", f"http://{host}:{api.port}")
     for name, value in LOCAL_SETTINGS.items():
         os.environ.setdefault(name, value)
     os.environ.update(environ or {})

@@ -391,16 +391,33 @@ def test_html_in_a_message_is_escaped_in_the_email(aws, contact) -> None:
 
 
 def test_minimal_detail_keeps_health_details_out_of_email(aws, make_handler) -> None:
-    handler = make_handler(NOTIFY_DETAIL="minimal")
+    handler = make_handler(NOTIFY_DETAIL="minimal", INBOX_URL="https://inbox.example-practice.com/")
     body = json_body(post_json(handler, {**VALID, "preferred_contact": "phone"}))
     (alert,) = aws.emails()
     everything = alert.as_string()
-    for private in (VALID["message"].split("\n")[1], VALID["phone"]):
-        assert private not in everything
+    for private in (VALID["message"].split("\n")[1], VALID["phone"], VALID["email"], "Example", "Phone", "phone"):
+        assert private not in everything, private
+    assert alert["Reply-To"] is None and alert["Subject"] == "New enquiry from Alex"
+    link = f"https://inbox.example-practice.com/inbox/messages/{body['id']}"
     text = alert.get_body(("plain",)).get_content()
-    assert body["id"] in text and VALID["name"] in text and "Prefers: Phone" in text and "Received:" in text
-    # Still one click to reply.
-    assert [a.addr_spec for a in alert["Reply-To"].addresses] == [VALID["email"]]
+    assert text == f"A new enquiry from Alex: read it in your inbox:\n{link}\n"
+    assert f'href="{link}"' in alert.get_body(("html",)).get_content()
+
+
+def test_minimal_alert_links_to_the_domain_the_message_was_posted_to(aws, make_handler) -> None:
+    # As in AWS: the API function has no INBOX_URL; API Gateway only routes its own domains to it.
+    handler = make_handler(NOTIFY_DETAIL="minimal")
+    body = json_body(post_json(handler, VALID))
+    (alert,) = aws.emails()
+    link = f"https://r3pmxmplak.execute-api.us-east-2.amazonaws.com/inbox/messages/{body['id']}"
+    assert alert.get_body(("plain",)).get_content().endswith(f":\n{link}\n")
+
+
+def test_an_inbox_url_that_cannot_work_stops_start_up(make_handler) -> None:
+    from handler.config import ConfigError
+
+    with pytest.raises(ConfigError, match="INBOX_URL"):
+        make_handler(INBOX_URL="javascript:alert(1)")
 
 
 def test_the_received_time_is_in_the_practice_time_zone(aws, make_handler) -> None:

@@ -45,7 +45,8 @@ def test_list_shows_the_newest_first(stored, capsys) -> None:
     status, out, _ = admin(capsys, "list")
     assert status == 0
     lines = out.splitlines()
-    assert lines[0].split()[:3] == ["id", "received_at", "notify_status"]
+    assert lines[0].split()[:3] == ["id", "received_at", "state"]
+    assert lines[1].split()[2] == "spam" and lines[2].split()[2] == "new"
     assert [line.split()[0] for line in lines[1:]] == list(reversed(stored))
     assert "Bo Two" in lines[2] and "bo@example.org" in lines[2]
 
@@ -53,6 +54,23 @@ def test_list_shows_the_newest_first(stored, capsys) -> None:
 def test_list_filters_by_status_and_date(stored, capsys) -> None:
     _, out, _ = admin(capsys, "list", "--status", "spam")
     assert [line.split()[0] for line in out.splitlines()[1:]] == [stored[2]]
+    _, out, _ = admin(capsys, "list", "--status", "sent")
+    assert [line.split()[0] for line in out.splitlines()[1:]] == [stored[1], stored[0]]
+
+
+def test_list_shows_and_filters_by_the_inbox_state(aws, stored, capsys) -> None:
+    from handler.storage import MessageStore
+
+    MessageStore(aws.dynamodb, "contact-messages").change_state(stored[0], "replied", THERAPIST, 0)
+    _, out, _ = admin(capsys, "list", "--status", "new")
+    assert [line.split()[0] for line in out.splitlines()[1:]] == [stored[1]]
+    _, out, _ = admin(capsys, "list", "--status", "replied")
+    (line,) = out.splitlines()[1:]
+    assert line.split()[0] == stored[0] and line.split()[2] == "replied"
+    MessageStore(aws.dynamodb, "contact-messages").mark_attempt_failed(stored[1], 8, "Throttling", None)
+    _, out, _ = admin(capsys, "list", "--status", "undelivered")
+    (line,) = out.splitlines()[1:]
+    assert line.split()[0] == stored[1] and "alert not delivered" in line
     _, out, _ = admin(capsys, "list", "--since", "2999-01-01")
     assert out.strip() == "no messages"
     with pytest.raises(SystemExit) as usage:
@@ -218,8 +236,10 @@ def test_list_finds_the_messages_whose_alert_did_not_arrive(reported, capsys) ->
     assert out.strip() == "no messages"
     _, out, _ = admin(capsys, "list")
     header, *rows = out.splitlines()
-    assert header.split()[:4] == ["id", "received_at", "notify_status", "delivery"]
-    assert {row.split()[0]: row.split()[3] for row in rows if row.split()[3] in ("bounced", "delivered")} == {
+    assert header.split()[:4] == ["id", "received_at", "state", "delivery"]
+    delivery = header.index("delivery")  # the state may be words ("alert not delivered")
+    fates = {row.split()[0]: row[delivery:].split()[0] for row in rows}
+    assert {id: fate for id, fate in fates.items() if fate in ("bounced", "delivered")} == {
         reported["bounced"][0]: "bounced",
         reported["delivered"][0]: "delivered",
     }

@@ -5,6 +5,7 @@ topic, no secret is in an environment, and each grant is the least that works.""
 
 from __future__ import annotations
 
+import graphlib
 import json
 import re
 from pathlib import Path
@@ -34,6 +35,7 @@ EXAMPLES = {
     "IpHashSecretVersionId": "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d",
     "TurnstileSecretArn": TURNSTILE_SECRET_ARN,
     "InboxEmails": "therapist@example-practice.com,partner@example-practice.com",
+    "InboxUrl": "https://inbox.example-practice.com",
 }
 ENVIRONMENT_LIMIT_BYTES = 4 * 1024
 TABLE_NAME_MAX = 255  # DynamoDB's limit, whatever name CloudFormation generates
@@ -171,6 +173,42 @@ def test_the_template_transforms_offline(transformed: dict[str, Any]) -> None:
     assert not [kind for kind in kinds if kind.startswith("AWS::Serverless::")]
 
 
+def references(value: Any) -> set[str]:
+    """The names a template value refers to: by Ref, Fn::GetAtt or a ${...} in Fn::Sub."""
+    if isinstance(value, list):
+        return set().union(*map(references, value)) if value else set()
+    if not isinstance(value, dict):
+        return set()
+    found: set[str] = set()
+    for function, argument in value.items():
+        if function == "Ref" and isinstance(argument, str):
+            found.add(argument)
+        elif function == "Fn::GetAtt":
+            found.add(argument[0] if isinstance(argument, list) else argument.split(".")[0])
+        elif function == "Fn::Sub":
+            text, variables = (argument[0], argument[1]) if isinstance(argument, list) else (argument, {})
+            found |= {name.split(".")[0] for name in re.findall(r"\$\{([^}!]+)\}", text)} - set(variables)
+            found |= references(variables)
+        else:
+            found |= references(argument)
+    return found
+
+
+def test_no_resources_depend_on_each_other_in_a_cycle(transformed: dict[str, Any]) -> None:
+    # CloudFormation refuses such a template at deploy time ("Circular dependency between
+    # resources"); cfn-lint does not see one made through SAM's generated resources.
+    resources = transformed["Resources"]
+    graph = {
+        name: {ref for ref in references(resource) if ref in resources and ref != name}
+        | set(as_list(resource.get("DependsOn", [])))
+        for name, resource in resources.items()
+    }
+    try:
+        tuple(graphlib.TopologicalSorter(graph).static_order())
+    except graphlib.CycleError as cycle:
+        pytest.fail(f"a dependency cycle: {' -> '.join(cycle.args[1])}")
+
+
 # Deploys on a new account, with default parameters.
 
 
@@ -250,6 +288,9 @@ def test_the_api_function_may_read_its_secrets_and_the_retry_function_none(trans
 # The 4 KB limit on a function's environment.
 
 
+SUB_NAMES = {"HttpApi", "AWS::Region", "AWS::URLSuffix"}
+
+
 def json_bytes(text: str) -> int:
     """Bytes of ``text`` inside a JSON string: Lambda measures the variables as JSON (its error
     message quotes the "String measured"), and this counts UTF-8, not escapes, for non-ASCII."""
@@ -280,6 +321,10 @@ def worst_bytes(template: dict[str, Any], value: Any) -> int:
     (function, argument), *_ = value.items()
     if function == "Fn::If":
         return max(worst_bytes(template, branch) for branch in argument[1:])
+    if function == "Fn::Sub":
+        # Each ${...} here is an API id, a region or a domain suffix: under 20 ASCII bytes.
+        assert all(name in SUB_NAMES for name in re.findall(r"\$\{([^}]+)\}", argument)), argument
+        return json_bytes(re.sub(r"\$\{[^}]+\}", "x" * 20, argument))
     assert function == "Ref", value
     resource = template["Resources"].get(argument, {})
     if resource.get("Type") == "AWS::DynamoDB::Table":
@@ -386,13 +431,17 @@ def test_the_functions_get_only_the_table_actions_they_make(transformed: dict[st
             assert "ContactTable" in json.dumps(statement["Resource"]), (function, statement)
         granted[function] = {action for s in statements for action in as_list(s["Action"])}
     # The API's transaction is Put, Put and Update (no ConditionCheck); it reads a claim with GetItem.
-    # The inbox deletes a used sign-in link and an ended session.
+    # The inbox deletes a used sign-in link, an ended session and an erased message, and lists
+    # messages by querying the recent index (only that index: never the table, never a scan).
     assert granted["ApiFunction"] == {
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
         "dynamodb:GetItem",
         "dynamodb:DeleteItem",
+        "dynamodb:Query",
     }
+    (query,) = [s for s in stack.statements(stack.role_of("ApiFunction")) if "dynamodb:Query" in as_list(s["Action"])]
+    assert as_list(query["Action"]) == ["dynamodb:Query"] and "/index/recent" in json.dumps(query["Resource"])
     assert granted["RetryFunction"] == {"dynamodb:UpdateItem", "dynamodb:Query"}
     assert granted["DeliveryEventsFunction"] == {"dynamodb:UpdateItem"}
 

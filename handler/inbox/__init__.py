@@ -45,6 +45,7 @@ def init_app(app: Flask) -> None:
     app.extensions["inbox"] = inbox
     if not inbox.enabled:
         return
+    from handler.inbox import messages  # noqa: F401  (its routes join the blueprint)
     from handler.inbox.views import bp
 
     app.register_blueprint(bp)

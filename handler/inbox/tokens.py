@@ -22,7 +22,7 @@ import re
 import secrets
 from urllib.parse import urlsplit
 
-from itsdangerous import BadSignature, Signer
+from itsdangerous import BadSignature, Signer, URLSafeSerializer
 
 from handler.storage import keyed_hash
 
@@ -57,6 +57,20 @@ def session_id_from(secret: bytes, cookie: str) -> str | None:
     except (BadSignature, UnicodeError):
         return None
     return session_id if well_formed(session_id) else None
+
+
+def cursor_of(secret: bytes, after: str) -> str:
+    """A list page's place, for its URL: where the next page starts, signed, and opaque to the eye."""
+    return URLSafeSerializer(secret, salt="inbox-cursor").dumps(after)
+
+
+def after_from(secret: bytes, cursor: str) -> str | None:
+    """Where the page a cursor names starts; None if the cursor was not made here."""
+    try:
+        after = URLSafeSerializer(secret, salt="inbox-cursor").loads(cursor)
+    except BadSignature:
+        return None
+    return after if isinstance(after, str) else None
 
 
 def form_token(secret: bytes, nonce: str) -> str:

@@ -1,4 +1,5 @@
-"""The inbox's pages: sign in by email link, and sign out.
+"""The inbox's sign-in pages: sign in by email link, and sign out (the messages' pages are in
+handler/inbox/messages.py, on the same blueprint).
 
 ``GET /inbox/login`` asks for an address; every address gets the same answer,
 and only a listed one gets an email, with a link to ``/inbox/login/<token>``.
@@ -90,12 +91,6 @@ def unavailable(error: InboxUnavailable) -> Response:
 
 
 # The pages.
-
-
-@bp.get("")
-@login_required
-def home() -> Response:
-    return page("home.html", email=g.inbox.session.email, csrf_token=g.inbox.session.csrf_token)
 
 
 @bp.get("/login")
