@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import logging
 import time
+from typing import Any
 
 import pytest
 from conftest import IP_HASH_SECRET, THERAPIST, WEBSITE_ORIGIN
@@ -380,6 +381,22 @@ def test_sign_in_requests_are_limited_per_client_network(aws, inbox) -> None:
     assert [ask("192.0.2.1", n) for n in range(30, 50)] == [303] * 20
     assert ask("::ffff:192.0.2.1", 50) == 429  # IPv4-mapped: the same IPv4 address
     assert ask("192.0.2.2", 51) == 303
+
+
+@on_both_engines
+def test_the_sign_in_limit_slides_so_no_burst_fits_across_a_window_edge(aws, inbox, clock) -> None:
+    # A fixed window let 5 requests just before its end and 5 just after it: 10 in a moment.
+    clock(900 - time.time() % 900 - 2)  # 2 seconds before a fixed 15-minute window would end
+
+    def ask(n: int) -> Any:
+        return request_link(Browser(inbox, source_ip=f"192.0.2.{n}"), THERAPIST)
+
+    assert [ask(n).status for n in range(5)] == [303] * 5
+    clock(4)
+    refused = ask(5)
+    assert refused.status == 429 and 890 <= int(refused.header("Retry-After")) <= 900
+    clock(897)  # the first five are now a window old
+    assert ask(6).status == 303
 
 
 # Headers on every answer.

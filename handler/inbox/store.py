@@ -17,7 +17,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from handler import aws
+from handler import aws, ratelimit
 from handler.config import settings
 
 
@@ -77,24 +77,18 @@ def call(client: Any, operation: str, **arguments: Any) -> dict[str, Any]:
 
 
 def count_hit(client: Any, table_name: str, key: str, limit: int, window: int, now: float) -> int | None:
-    """Count one hit on ``key`` in the current fixed window; the seconds to wait when over ``limit``, else None."""
-    window_start = int(now // window) * window
+    """Count one hit on ``key`` in a sliding window, as the contact form's limit counts
+    (handler/ratelimit.py); the seconds to wait when over ``limit``, else None."""
     try:
         call(
             client,
             "update_item",
             TableName=table_name,
-            Key={"pk": {"S": f"RATE#{key}#{window_start}"}, "sk": {"S": "RATE"}},
-            UpdateExpression="ADD hits :one SET expires_at = :expires",
-            ConditionExpression="attribute_not_exists(hits) OR hits < :limit",
-            ExpressionAttributeValues={
-                ":one": {"N": "1"},
-                ":limit": {"N": str(limit)},
-                ":expires": {"N": str(window_start + window + 60)},
-            },
+            Key={"pk": {"S": f"RATE#{key}"}, "sk": {"S": "RATE"}},
+            **ratelimit.counted(limit, window, now),
         )
-    except ConditionFailed:
-        return max(1, int(window_start + window - now))
+    except ConditionFailed as refused:
+        return ratelimit.retry_after(refused.old or {}, limit, window, now)
     return None
 
 
