@@ -67,6 +67,7 @@ TAG_TEXT = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 class EmailKind(StrEnum):
     ALERT = "alert"  # to the therapist: its fate is recorded on the message
     ACKNOWLEDGEMENT = "acknowledgement"  # to a visitor: its fate is only counted
+    DIGEST = "digest"  # to the therapist, how many messages were held: its fate is only counted
 
 
 @dataclass(frozen=True)

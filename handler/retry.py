@@ -1,4 +1,5 @@
-"""The retry function: on a schedule, alert the therapist of every message still pending.
+"""The retry function: on a schedule, alert the therapist of every message still pending
+(and, once a day at most, tell how many were held as suspected spam: handler/held_digest.py).
 
 A message is pending when its first alert failed, or when the function that
 stored it stopped before sending (its lease then runs out). Each run leases a
@@ -14,7 +15,7 @@ from typing import Any
 
 from flask import Flask
 
-from handler import aws, create_app, delivery
+from handler import aws, create_app, delivery, held_digest
 from handler.config import AlertSettings, settings
 from handler.errors import UNHANDLED_ERROR
 from handler.message import Item, Message
@@ -41,6 +42,7 @@ def retry_pending(app: Flask, now: float | None = None) -> dict[str, int]:
                 continue
             sent = attempt(leased, due, store, clients.ses, config.alert)
             counts["sent" if sent else "failed"] += 1
+        held_digest.send_if_due(store, clients.ses, config.alert, now)
     log.info("retry pass", extra=counts)
     return counts
 

@@ -132,6 +132,10 @@ def new_id(now: float | None = None) -> str:
     return "".join([CROCKFORD_PAIRS[(value >> shift) & 1023] for shift in range(120, -1, -10)])
 
 
+# The one item that says when the held-message digest was last sent, and what it counted.
+DIGEST_KEY = {"pk": {"S": "DIGEST#held"}, "sk": {"S": "DIGEST"}}
+
+
 def iso_time(moment: float) -> str:
     """UTC, ISO 8601, to the millisecond: sorts as text."""
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(moment)) + f".{int(moment * 1000) % 1000:03d}Z"
@@ -591,6 +595,49 @@ class MessageStore:
             raise
         attributes: Item = response["Attributes"]
         return attributes
+
+    def last_digest(self) -> tuple[int, str]:
+        """When the held-message digest was last sent (0: never), and where its count ended ("": nowhere)."""
+        item = self._call("get_item", Key=DIGEST_KEY, ConsistentRead=True).get("Item", {})
+        return int(item.get("sent_at", {}).get("N", "0")), str(item.get("counted_until", {}).get("S", ""))
+
+    def claim_digest(self, last_sent_at: int, now: float) -> bool:
+        """Take the digest's turn, unless another run took it since ``last_sent_at`` was read:
+        one conditional write, so that two runs never both send it."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self._call(
+                "update_item",
+                passthrough=(ClientError,),
+                Key=DIGEST_KEY,
+                UpdateExpression="SET sent_at = :now",
+                ConditionExpression="attribute_not_exists(sent_at) OR sent_at = :last",
+                ExpressionAttributeValues={":now": {"N": str(int(now))}, ":last": {"N": str(last_sent_at)}},
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise StorageUnavailable("update_item failed") from error
+        return True
+
+    def digest_sent(self, counted_until: str) -> None:
+        """Record where the digest's count ended: the next one counts from there."""
+        self._call(
+            "update_item",
+            Key=DIGEST_KEY,
+            UpdateExpression="SET counted_until = :until",
+            ExpressionAttributeValues={":until": {"S": counted_until}},
+        )
+
+    def digest_not_sent(self, last_sent_at: int) -> None:
+        """Give the turn back, so that the next run tries again."""
+        self._call(
+            "update_item",
+            Key=DIGEST_KEY,
+            UpdateExpression="SET sent_at = :last",
+            ExpressionAttributeValues={":last": {"N": str(last_sent_at)}},
+        )
 
     def get(self, message_id: str) -> Message | None:
         response = self.client.get_item(TableName=self.table_name, Key=message_key(message_id), ConsistentRead=True)

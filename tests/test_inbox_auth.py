@@ -41,19 +41,6 @@ def items(aws, kind: str) -> list[dict]:
     return [item for item in aws.items() if item["pk"]["S"].startswith(f"{kind}#")]
 
 
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch):
-    """Moves the clock forward: ``clock(seconds)``."""
-    real = time.time
-    offset = [0.0]
-    monkeypatch.setattr(time, "time", lambda: real() + offset[0])
-
-    def forward(seconds: float) -> None:
-        offset[0] += seconds
-
-    return forward
-
-
 # Signing in and out.
 
 
