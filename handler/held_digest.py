@@ -1,6 +1,6 @@
 """The digest of held messages: when messages were held as suspected spam, the therapist gets
 at most one short email a day saying how many, so that nothing held goes unseen. It names no
-one and quotes nothing; the messages are read in the inbox's spam list.
+one and quotes nothing; the messages are read in the inbox (Held as spam).
 
 The retry function's schedule runs it. Each digest counts the messages held since the last
 one counted, up to a minute ago: a message is stamped when its request starts and stored
@@ -58,7 +58,7 @@ def email(count: int, settings: AlertSettings) -> bytes:
     """How many were held, and where to read them: nothing of any message."""
     were = "1 message was" if count == 1 else f"{count} messages were"
     held = f"{were} held as suspected spam since the last digest, and not alerted."
-    where = "Read them in the inbox's spam list"
+    where = "Read them in the inbox, under Held as spam"
     not_spam = "If one is a real enquiry, press Not spam there: its alert is sent then."
     if settings.inbox_url:
         link = f"{settings.inbox_url}/inbox?state=spam"

@@ -89,7 +89,7 @@ class Shown(StrEnum):
     NEW = "new"
     REPLIED = "replied"
     CLOSED = "closed"
-    SPAM = "spam"
+    SPAM = "held as spam"  # suspected spam: stored, not alerted, until "Not spam"
     UNDELIVERED = "alert not delivered"
 
 

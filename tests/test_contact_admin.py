@@ -46,7 +46,8 @@ def test_list_shows_the_newest_first(stored, capsys) -> None:
     assert status == 0
     lines = out.splitlines()
     assert lines[0].split()[:3] == ["id", "received_at", "state"]
-    assert lines[1].split()[2] == "spam" and lines[2].split()[2] == "new"
+    state = lines[0].index("state")
+    assert lines[1][state:].startswith("held as spam ") and lines[2][state:].startswith("new ")
     assert [line.split()[0] for line in lines[1:]] == list(reversed(stored))
     assert "Bo Two" in lines[2] and "bo@example.org" in lines[2]
 
