@@ -44,8 +44,9 @@ print(json.dumps({
 @pytest.fixture(scope="module")
 def function_dir() -> Path:
     """``build/function`` as ``make test`` packaged it; built here when the suite runs alone."""
-    if not package.is_current(FUNCTION):
-        package.package(FUNCTION)
+    python = package.lambda_python()
+    if not package.is_current(FUNCTION, python):
+        package.package(FUNCTION, python)
     return FUNCTION
 
 
@@ -113,7 +114,9 @@ def test_the_package_holds_the_code_content_and_runtime_dependencies_only(functi
     assert {"handler", "compiled_content", "flask", "werkzeug", "aws_lambda_wsgi", "markupsafe"} <= top
     for absent in ("boto3", "botocore", "markdown_it", "yaml", "moto", "pytest", "infra", "tests"):
         assert absent not in top
-    assert not list(function_dir.rglob("__pycache__"))
+    # Bytecode for Lambda's Python only (none from running the tests here).
+    tag = f"cpython-{package.LAMBDA_PYTHON.replace('.', '')}"
+    assert all(tag in path.name for path in function_dir.rglob("*.pyc"))
     # Built for Lambda's arm64 platform, not for this machine.
     speedups = list((function_dir / "markupsafe").glob("_speedups*.so"))
     assert speedups and all("aarch64" in path.name for path in speedups)
@@ -144,11 +147,30 @@ def test_the_inputs_digest_follows_every_input_and_nothing_else(tmp_path: Path) 
         "the lock changed": lambda: (tmp_path / package.LOCK).write_text("flask==3.1.2\n"),
         "the build lock changed": lambda: (tmp_path / "infra" / "requirements" / "build.txt").write_text(""),
     }
-    seen = {first}
+    seen = {first, package.inputs_digest(tmp_path, python="python3.13")}  # the bytecode made or not
     for change in changes.values():
         change()
         seen.add(package.inputs_digest(tmp_path))
-    assert len(seen) == len(changes) + 1
+    assert len(seen) == len(changes) + 2
+
+
+@pytest.mark.skipif(package.lambda_python() is None, reason=f"no Python {package.LAMBDA_PYTHON} on this machine")
+def test_the_package_carries_bytecode_lambda_s_python_takes_unchecked(function_dir: Path) -> None:
+    # Lambda's code folder is read-only: without these, each cold start compiles every module.
+    python = package.lambda_python()
+    assert python is not None
+    tag = f"cpython-{package.LAMBDA_PYTHON.replace('.', '')}"
+    for module in ("handler/main.py", "handler/contact.py", "flask/app.py", "werkzeug/routing/rules.py"):
+        source = function_dir / module
+        cached = source.parent / "__pycache__" / f"{source.stem}.{tag}.pyc"
+        header = cached.read_bytes()[:8]
+        # PEP 552: flags 0b01 is a hash-based pyc that is never checked against its source.
+        assert int.from_bytes(header[4:8], "little") == 0b01, module
+    magic = subprocess.run(
+        [python, "-c", "import importlib.util, sys; sys.stdout.write(importlib.util.MAGIC_NUMBER.hex())"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert header[:4].hex() == magic
 
 
 @dataclass(frozen=True)
