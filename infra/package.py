@@ -173,7 +173,9 @@ def main(argv: list[str]) -> int:
         print(f"{output} is up to date (its inputs have not changed)")
         return 0
     if python is None:
-        print(f"package: no Python {LAMBDA_PYTHON} here: the package carries no bytecode, and each cold start compiles it")
+        print(
+            f"package: no Python {LAMBDA_PYTHON} here: the package carries no bytecode, and each cold start compiles it"
+        )
     try:
         archive = package(output.resolve(), python)
     except build_content.ContentError as error:
