@@ -110,6 +110,10 @@ class Message:
     source_page: str | None = None
     user_agent: str | None = None
     turnstile: str | None = None  # "passed" or "unverified" when the check is on
+    # Why it was held as suspected spam, or what came near: handler.spam's reason codes,
+    # comma-separated ("honeypot" for a filled honeypot), and its score. Never the text.
+    spam_score: int | None = None
+    spam_reasons: str | None = None
     ip_hash: str  # a keyed hash of the client's network (handler.ratelimit), never the address
     notified_at: str | None = None
     last_error: str | None = None  # the error code of the last failed attempt

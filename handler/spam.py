@@ -174,6 +174,19 @@ PHRASES = (
 )
 # Matched as written: SEO is spam's acronym, but Seo is also a Korean name.
 CASED_PHRASES = (r"SEO\b",)
+# Each reason in words, as the inbox shows it to the therapist.
+SAID = {
+    "honeypot": "the hidden field that only robots fill was filled",
+    "links": "links",
+    "mostly_url": "little but links",
+    "markup_link": "a link written for forums",
+    "name_is_url": "a link as the name",
+    "phrase": "known spam phrases",
+    "mixed_scripts": "a name in Latin letters over a message in another script",
+    "messaging": "a push to a messaging app",
+    "random_text": "random letters",
+    "repeated": "the same text from many networks",
+}
 
 
 @dataclass(frozen=True)
@@ -256,7 +269,7 @@ def score(name: str, message: str) -> SpamVerdict:
         "links": min(text.links, MAX_LINK_POINTS),
         "mostly_url": MOSTLY_URL_POINTS if text.links and len(found.word.findall(text.prose)) < MOSTLY_URL_WORDS else 0,
         "markup_link": MARKUP_LINK_POINTS if markup_link(text.folded) else 0,
-        "name_is_url": NAME_IS_URL_POINTS if found.name_link.search(sender.written) else 0,
+        "name_is_url": NAME_IS_URL_POINTS if found.name_link.search(sender.folded) else 0,  # an address is no link
         "phrase": min(PHRASE_POINTS * phrases, MAX_PHRASE_POINTS),
         "mixed_scripts": MIXED_SCRIPTS_POINTS if mixed_scripts(sender.written, text.prose) else 0,
         "messaging": MESSAGING_POINTS if any(app in text.folded for app in MESSAGING) else 0,

@@ -6,10 +6,11 @@ update records that. If SES fails the visitor still gets 201 and the retry
 function takes over. If the transaction fails, one quick read asks whether it
 stored the message after all (its answer lost); if not, or if DynamoDB cannot
 say, the whole message goes by email and the visitor gets 202; only if both
-fail does the visitor get 503, asking them to try again. A filled honeypot is
-stored as spam (so that a person whose browser filled it by mistake is not
-lost) and answered like a success, unnotified; when it cannot be stored, it
-goes by email too, marked as suspected spam.
+fail does the visitor get 503, asking them to try again. A filled honeypot, or
+a content score over the threshold (handler/spam.py), holds a message as
+suspected spam: stored (so that a person wrongly suspected is not lost), shown
+in the inbox and counted in the day's digest, answered like a success, but
+not alerted; when it cannot be stored, it goes by email too, marked so.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from handler import delivery, notification, ratelimit, turnstile
+from handler import delivery, notification, ratelimit, spam, turnstile
 from handler.aws import AwsClients
 from handler.config import Settings
 from handler.message import Message, NotifyStatus
@@ -89,14 +90,16 @@ def receive(submission: Submission, settings: Settings, keys: Secrets, aws: AwsC
     now = time.time()
     claim = Claim.of(keys.ip_hash_secret, fields["email"], fields["message"], submission.idempotency_key)
     store = MessageStore(aws.dynamodb, settings.contact_table_name)
-    verdict = check_turnstile(submission, settings, keys, store, claim, now)
-    if verdict is not None and not isinstance(verdict, str):
-        return verdict
+    turnstile_verdict = check_turnstile(submission, settings, keys, store, claim, now)
+    if turnstile_verdict is not None and not isinstance(turnstile_verdict, str):
+        return turnstile_verdict
 
+    verdict = spam.score(fields["name"], fields["message"])
+    reasons = ("honeypot",) * fields["honeypot_filled"] + verdict.reasons
     message = Message(
         id=new_id(now),
         received_at=iso_time(now),
-        notify_status=NotifyStatus.SPAM if fields["honeypot_filled"] else NotifyStatus.PENDING,
+        notify_status=NotifyStatus.SPAM if fields["honeypot_filled"] or verdict.held else NotifyStatus.PENDING,
         name=fields["name"],
         email=fields["email"],
         phone=fields["phone"],
@@ -107,7 +110,9 @@ def receive(submission: Submission, settings: Settings, keys: Secrets, aws: AwsC
         ip_hash=keyed_hash(keys.ip_hash_secret, "address", ratelimit.network(submission.client_address)),
         user_agent=submission.user_agent,
         source_page=submission.source_page,
-        turnstile=verdict,
+        turnstile=turnstile_verdict,
+        spam_score=verdict.score or None,
+        spam_reasons=",".join(reasons) or None,
     )
     limits = Limits(settings.retention_days, settings.rate_limit_count, settings.rate_limit_window_seconds)
     try:
@@ -123,7 +128,7 @@ def receive(submission: Submission, settings: Settings, keys: Secrets, aws: AwsC
     if not isinstance(outcome, Recorded):
         return not_recorded(outcome, message.id)
     if message.spam:
-        log.info("contact stored as spam", extra={"message_id": message.id})
+        log.info("contact stored as spam", extra={"message_id": message.id, "spam_reasons": message.spam_reasons})
         return Received(message.id)
 
     sent = delivery.deliver(message, store, aws.ses, settings.alert)

@@ -458,6 +458,28 @@ def test_a_filled_honeypot_looks_like_success_is_stored_as_spam_and_alerts_nobod
     assert aws.emails() == []
 
 
+def test_a_message_that_scores_as_spam_is_held_answered_alike_and_alerts_nobody(aws, contact) -> None:
+    link_spam = {**VALID, "name": "Best Offer", "message": "[url=https://cheap.example]cheap followers[/url]"}
+    genuine = {**VALID, "message": "My insurer lists you: https://insurer.example/find. Do you have openings?"}
+    answers = [json_body(post_json(contact, body)) for body in (link_spam, genuine)]
+    assert [answer.keys() for answer in answers] == [{"id", "status", "notice"}] * 2
+    assert answers[0]["status"] == answers[1]["status"] and answers[0]["notice"] == answers[1]["notice"]
+    held, alerted = (next(i for i in aws.messages() if attribute(i, "id") == a["id"]) for a in answers)
+    assert attribute(held, "notify_status") == "spam" and "pending_pk" not in held
+    assert set(attribute(held, "spam_reasons").split(",")) == {"links", "markup_link"}
+    assert attribute(held, "spam_score") >= 5
+    # A link in a sentence is noted, never held.
+    assert attribute(alerted, "notify_status") == "sent" and attribute(alerted, "spam_reasons") == "links"
+    (alert,) = aws.emails()
+    assert answers[1]["id"] in alert.get_body(("plain",)).get_content()
+
+
+def test_a_filled_honeypot_is_recorded_as_the_reason(aws, contact) -> None:
+    post_json(contact, {**VALID, "website": "spam.example"})
+    (item,) = aws.messages()
+    assert attribute(item, "spam_reasons") == "honeypot" and "spam_score" not in item
+
+
 def test_the_rate_limit_holds_per_client_address_whatever_x_forwarded_for_says(aws, contact) -> None:
     for number in range(5):
         forged = {"X-Forwarded-For": f"10.0.0.{number}, {VISITOR_IP}"}

@@ -190,6 +190,18 @@ def test_not_spam_sends_the_alert_it_never_got(aws, inbox, therapist) -> None:
     assert len(aws.emails()) == before + 1
 
 
+def test_a_message_held_for_its_content_shows_why_and_can_be_let_through(aws, inbox, therapist) -> None:
+    held_id = post(inbox, name="Growth Team", message="Look: [url=https://rank.example]rank[/url]")
+    listed = therapist.get("/inbox?state=spam")
+    assert held_id in listed.text and "Growth Team" in listed.text
+    page = therapist.get(f"/inbox/messages/{held_id}")
+    assert "held as spam" in page.text
+    assert "links; a link written for forums (score " in page.text and "held from 5)" in page.text
+    before = len(aws.emails())
+    assert therapist.post(f"/inbox/messages/{held_id}/not-spam", csrf(page)).location.endswith("done=alert-sent")
+    assert len(aws.emails()) == before + 1
+
+
 def test_delete_asks_first_then_erases_the_message(aws, inbox, therapist) -> None:
     keep, erase = post(inbox, email="keep@example.org", message="Keep"), post(inbox, message="Erase")
     confirm = therapist.get(f"/inbox/messages/{erase}/delete")

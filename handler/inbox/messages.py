@@ -19,7 +19,7 @@ from urllib.parse import quote
 from flask import g, redirect, request, url_for
 from werkzeug.wrappers import Response
 
-from handler import aws, delivery, export
+from handler import aws, delivery, export, spam
 from handler.config import linking_to, settings
 from handler.inbox.auth import inbox_key, login_required
 from handler.inbox.store import digest
@@ -108,6 +108,11 @@ def reply_link(message: Message) -> str:
     return f"mailto:{quote(message.email, safe='@')}?subject={quote(subject)}"
 
 
+@bp.app_template_filter("spam_signs")
+def spam_signs(reasons: str) -> str:
+    return "; ".join(spam.SAID.get(code, code) for code in reasons.split(","))
+
+
 @bp.app_template_filter("phone_link")
 def phone_link(phone: str) -> str:
     return "tel:" + re.sub(r"[^0-9+]", "", phone)
@@ -122,7 +127,9 @@ def message_view(template: str, message_id: str, **context: Any) -> Response:
     message = found_message(message_id)
     if message is None:
         return not_found()
-    return page(template, **common(message=message, when=in_practice_time, **context))
+    return page(
+        template, **common(message=message, when=in_practice_time, spam_threshold=spam.THRESHOLD, **context)
+    )
 
 
 @bp.get("/messages/<message_id>")
