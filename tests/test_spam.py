@@ -73,7 +73,14 @@ def test_a_link_for_a_name_is_held(name: str) -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["Dr. J. R. Smith", "Mr.Robert Hughes", "Linda Park, LCSW", "St. John-Smith", "maria.g@gmail.com", "Eve <eve@x.org>"],
+    [
+        "Dr. J. R. Smith",
+        "Mr.Robert Hughes",
+        "Linda Park, LCSW",
+        "St. John-Smith",
+        "maria.g@gmail.com",
+        "Eve <eve@x.org>",
+    ],
 )
 def test_a_name_with_dots_or_an_address_is_not_a_link(name: str) -> None:
     assert score(name, ENQUIRY) == SpamVerdict(0, ())

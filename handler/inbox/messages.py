@@ -127,9 +127,7 @@ def message_view(template: str, message_id: str, **context: Any) -> Response:
     message = found_message(message_id)
     if message is None:
         return not_found()
-    return page(
-        template, **common(message=message, when=in_practice_time, spam_threshold=spam.THRESHOLD, **context)
-    )
+    return page(template, **common(message=message, when=in_practice_time, spam_threshold=spam.THRESHOLD, **context))
 
 
 @bp.get("/messages/<message_id>")
