@@ -81,6 +81,11 @@ class RateLimited:
 
 
 @dataclass(frozen=True)
+class Repeated:
+    """Too many client networks sent the same text: not stored, to be stored again held."""
+
+
+@dataclass(frozen=True)
 class Claim:
     """What makes a retried or raced submission the same message: its Idempotency-Key
     (a day), or else its email and text (ten minutes), as keyed hashes."""
@@ -245,21 +250,71 @@ class MessageStore:
         return item
 
     def record(
-        self, message: Message, claim: Claim, limits: Limits, now: float | None = None
-    ) -> Recorded | Duplicate | RateLimited:
-        """Store a new message with its claim and its client address's rate count, in one transaction."""
+        self,
+        message: Message,
+        claim: Claim,
+        limits: Limits,
+        now: float | None = None,
+        repeat: dict[str, Any] | None = None,
+    ) -> Recorded | Duplicate | RateLimited | Repeated:
+        """Store a new message with its claim and its client network's rate count, in one
+        transaction; with ``repeat`` (the update of ``repeats.counted``), counting its network
+        among those that sent its text, unless too many did (Repeated: store it held instead)."""
         from botocore.exceptions import BotoCoreError, ClientError
 
         now = time.time() if now is None else now
-        items: list[dict[str, Any]] = [
-            {
+        items = self.transaction(message, claim, limits, now, repeat)
+        # The token makes botocore's own retry of a committed transaction (its answer lost to a
+        # timeout) succeed again instead of failing; the same message without its repeat count
+        # is another transaction, and DynamoDB refuses one token for two.
+        token = message.id + ("-repeat" if repeat else "")
+        for attempt in range(TRANSACTION_TRIES):
+            try:
+                self.client.transact_write_items(TransactItems=list(items.values()), ClientRequestToken=token)
+                return Recorded(message.id)
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "TransactionCanceledException":
+                    raise StorageUnavailable("transact_write_items failed") from error
+                cancelled = dict(zip(items, error.response.get("CancellationReasons", []), strict=False))
+                refused = {kind for kind, reason in cancelled.items() if reason.get("Code") == "ConditionalCheckFailed"}
+                if "claim" in refused:
+                    old = cancelled["claim"].get("Item") or {}
+                    if old.get("message_id", {}).get("S") == message.id:
+                        # Our own claim: an earlier try of this very transaction committed.
+                        return Recorded(message.id)
+                    if "message_id" in old:
+                        same_content = old.get("content_hash", {}).get("S") == claim.content_hash
+                        same_network = old.get("ip_hash", {}).get("S") == message.ip_hash
+                        return Duplicate(old["message_id"]["S"], same_content, claim.by_key or same_network)
+                if "rate" in refused:
+                    old = cancelled["rate"].get("Item") or {}
+                    count, window = limits.rate_limit_count, limits.rate_limit_window_seconds
+                    return RateLimited(retry_after=ratelimit.retry_after(old, count, window, now))
+                if refused == {"repeat"}:
+                    return Repeated()
+                codes = [reason.get("Code") for reason in cancelled.values()]
+                if "TransactionConflict" in codes and attempt + 1 < TRANSACTION_TRIES:
+                    # A racing submission holds an item: once it lands, the claim decides.
+                    time.sleep(0.05 * (attempt + 1))
+                    continue
+                raise StorageUnavailable(f"transaction cancelled: {codes}") from error
+            except BotoCoreError as error:
+                raise StorageUnavailable("transact_write_items failed") from error
+        raise StorageUnavailable("transaction kept conflicting")
+
+    def transaction(
+        self, message: Message, claim: Claim, limits: Limits, now: float, repeat: dict[str, Any] | None
+    ) -> dict[str, dict[str, Any]]:
+        """``record``'s items by what each is: message, claim, and the counts that apply."""
+        items: dict[str, dict[str, Any]] = {
+            "message": {
                 "Put": {
                     "TableName": self.table_name,
                     "Item": self.message_item(message, now, limits.retention_days),
                     "ConditionExpression": "attribute_not_exists(pk)",
                 }
             },
-            {
+            "claim": {
                 "Put": {
                     "TableName": self.table_name,
                     "Item": {
@@ -274,49 +329,16 @@ class MessageStore:
                     "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                 }
             },
-        ]
+        }
         count, window = limits.rate_limit_count, limits.rate_limit_window_seconds
         if count:
-            items.append(
-                {
-                    "Update": {
-                        "TableName": self.table_name,
-                        "Key": {"pk": {"S": f"RATE#{message.ip_hash}"}, "sk": {"S": "RATE"}},
-                        **ratelimit.counted(count, window, now),
-                    }
-                }
-            )
-        for attempt in range(TRANSACTION_TRIES):
-            try:
-                # The token makes botocore's own retry of a committed transaction
-                # (its answer lost to a timeout) succeed again instead of failing.
-                self.client.transact_write_items(TransactItems=items, ClientRequestToken=message.id)
-                return Recorded(message.id)
-            except ClientError as error:
-                if error.response["Error"]["Code"] != "TransactionCanceledException":
-                    raise StorageUnavailable("transact_write_items failed") from error
-                reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
-                reasons += ["None"] * (3 - len(reasons))
-                if reasons[1] == "ConditionalCheckFailed":
-                    old = error.response["CancellationReasons"][1].get("Item") or {}
-                    if old.get("message_id", {}).get("S") == message.id:
-                        # Our own claim: an earlier try of this very transaction committed.
-                        return Recorded(message.id)
-                    if "message_id" in old:
-                        same_content = old.get("content_hash", {}).get("S") == claim.content_hash
-                        same_network = old.get("ip_hash", {}).get("S") == message.ip_hash
-                        return Duplicate(old["message_id"]["S"], same_content, claim.by_key or same_network)
-                if reasons[2] == "ConditionalCheckFailed":
-                    old = error.response["CancellationReasons"][2].get("Item") or {}
-                    return RateLimited(retry_after=ratelimit.retry_after(old, count, window, now))
-                if "TransactionConflict" in reasons and attempt + 1 < TRANSACTION_TRIES:
-                    # A racing submission holds an item: once it lands, the claim decides.
-                    time.sleep(0.05 * (attempt + 1))
-                    continue
-                raise StorageUnavailable(f"transaction cancelled: {reasons}") from error
-            except BotoCoreError as error:
-                raise StorageUnavailable("transact_write_items failed") from error
-        raise StorageUnavailable("transaction kept conflicting")
+            key = {"pk": {"S": f"RATE#{message.ip_hash}"}, "sk": {"S": "RATE"}}
+            items["rate"] = {
+                "Update": {"TableName": self.table_name, "Key": key, **ratelimit.counted(count, window, now)}
+            }
+        if repeat:
+            items["repeat"] = {"Update": {"TableName": self.table_name, **repeat}}
+        return items
 
     def claimed(self, claim: Claim, now: float) -> str | None:
         """The id of the message holding ``claim`` (live, with the same content), if any.

@@ -16,12 +16,13 @@ not alerted; when it cannot be stored, it goes by email too, marked so.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import time
 from dataclasses import dataclass
 from typing import Any
 
-from handler import delivery, notification, ratelimit, spam, turnstile
+from handler import delivery, notification, ratelimit, repeats, spam, turnstile
 from handler.aws import AwsClients
 from handler.config import Settings
 from handler.message import Message, NotifyStatus
@@ -33,6 +34,7 @@ from handler.storage import (
     MessageStore,
     RateLimited,
     Recorded,
+    Repeated,
     StorageUnavailable,
     iso_time,
     keyed_hash,
@@ -94,29 +96,10 @@ def receive(submission: Submission, settings: Settings, keys: Secrets, aws: AwsC
     if turnstile_verdict is not None and not isinstance(turnstile_verdict, str):
         return turnstile_verdict
 
-    verdict = spam.score(fields["name"], fields["message"])
-    reasons = ("honeypot",) * fields["honeypot_filled"] + verdict.reasons
-    message = Message(
-        id=new_id(now),
-        received_at=iso_time(now),
-        notify_status=NotifyStatus.SPAM if fields["honeypot_filled"] or verdict.held else NotifyStatus.PENDING,
-        name=fields["name"],
-        email=fields["email"],
-        phone=fields["phone"],
-        preferred_contact=fields["preferred_contact"],
-        message=fields["message"],
-        consent_version=settings.consent_version,
-        # Labelled "address" as before: an IPv4 address is its own network, and hashes as it did.
-        ip_hash=keyed_hash(keys.ip_hash_secret, "address", ratelimit.network(submission.client_address)),
-        user_agent=submission.user_agent,
-        source_page=submission.source_page,
-        turnstile=turnstile_verdict,
-        spam_score=verdict.score or None,
-        spam_reasons=",".join(reasons) or None,
-    )
+    message = new_message(submission, fields, settings, keys, turnstile_verdict, now)
     limits = Limits(settings.retention_days, settings.rate_limit_count, settings.rate_limit_window_seconds)
     try:
-        outcome = store.record(message, claim, limits, now)
+        message, outcome = record(store, message, claim, limits, keys, now)
     except StorageUnavailable:
         # Perhaps only its answer was lost (a read timeout after it committed): ask.
         quick = MessageStore(aws.quick_dynamodb, settings.contact_table_name)
@@ -165,6 +148,48 @@ def check_turnstile(
         return Invalid({TURNSTILE_FIELD: "failed"})
     # Cloudflare unreachable: take the message, marked, rather than lose a person.
     return "passed" if verdict else "unverified"
+
+
+def new_message(
+    submission: Submission, fields: dict[str, Any], settings: Settings, keys: Secrets, turnstile: str | None, now: float
+) -> Message:
+    """The message a valid submission makes: held as suspected spam for a filled honeypot or its content."""
+    verdict = spam.score(fields["name"], fields["message"])
+    reasons = ("honeypot",) * fields["honeypot_filled"] + verdict.reasons
+    return Message(
+        id=new_id(now),
+        received_at=iso_time(now),
+        notify_status=NotifyStatus.SPAM if fields["honeypot_filled"] or verdict.held else NotifyStatus.PENDING,
+        name=fields["name"],
+        email=fields["email"],
+        phone=fields["phone"],
+        preferred_contact=fields["preferred_contact"],
+        message=fields["message"],
+        consent_version=settings.consent_version,
+        # Labelled "address" as before: an IPv4 address is its own network, and hashes as it did.
+        ip_hash=keyed_hash(keys.ip_hash_secret, "address", ratelimit.network(submission.client_address)),
+        user_agent=submission.user_agent,
+        source_page=submission.source_page,
+        turnstile=turnstile,
+        spam_score=verdict.score or None,
+        spam_reasons=",".join(reasons) or None,
+    )
+
+
+def record(
+    store: MessageStore, message: Message, claim: Claim, limits: Limits, keys: Secrets, now: float
+) -> tuple[Message, Recorded | Duplicate | RateLimited]:
+    """Store the message, counting its text among the repeats (handler/repeats.py); a text that
+    too many client networks sent is stored held, as the message it then is."""
+    text = None if message.spam else repeats.text_hash(keys.ip_hash_secret, message.message)
+    count = None if text is None else repeats.counted(text, message.ip_hash, now)
+    outcome = store.record(message, claim, limits, now, count)
+    if isinstance(outcome, Repeated):
+        reasons = ",".join(filter(None, (message.spam_reasons, repeats.REASON)))
+        message = dataclasses.replace(message, notify_status=NotifyStatus.SPAM, spam_reasons=reasons)
+        outcome = store.record(message, claim, limits, now)
+    assert not isinstance(outcome, Repeated)  # only a repeat count can refuse as one
+    return message, outcome
 
 
 def not_recorded(outcome: Duplicate | RateLimited, unstored_id: str) -> Outcome:

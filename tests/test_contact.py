@@ -474,6 +474,29 @@ def test_a_message_that_scores_as_spam_is_held_answered_alike_and_alerts_nobody(
     assert answers[1]["id"] in alert.get_body(("plain",)).get_content()
 
 
+def test_the_same_text_from_many_networks_is_held_from_the_sixth_on(aws, contact) -> None:
+    campaign = "Dear owner, we reviewed your site and can double your clients this month with our proven plan"
+    answers = [
+        json_body(
+            post_json(contact, {**VALID, "email": f"p{n}@example.org", "message": campaign}, source_ip=f"203.0.113.{n}")
+        )
+        for n in range(7)
+    ]
+    assert len({(a["status"], a["notice"]) for a in answers}) == 1  # the same answer throughout
+    by_id = {attribute(item, "id"): item for item in aws.messages()}
+    statuses = [attribute(by_id[a["id"]], "notify_status") for a in answers]
+    assert statuses == ["sent"] * 5 + ["spam"] * 2
+    assert attribute(by_id[answers[5]["id"]], "spam_reasons") == "repeated"
+    assert len(aws.emails()) == 5
+    # A network that sent it before is no new member of the campaign: alerted again.
+    again = post_json(contact, {**VALID, "email": "q0@example.org", "message": campaign}, source_ip="203.0.113.0")
+    (item,) = [item for item in aws.messages() if attribute(item, "id") == json_body(again)["id"]]
+    assert attribute(item, "notify_status") == "sent" and len(aws.emails()) == 6
+    # The table holds the text's keyed hash and the networks' hashes, never the text or an address.
+    repeat_items = [item for item in aws.items() if item["pk"]["S"].startswith("REPEAT#")]
+    assert repeat_items and campaign not in str(repeat_items) and "203.0.113" not in str(repeat_items)
+
+
 def test_a_filled_honeypot_is_recorded_as_the_reason(aws, contact) -> None:
     post_json(contact, {**VALID, "website": "spam.example"})
     (item,) = aws.messages()
