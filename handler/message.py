@@ -85,6 +85,13 @@ class Message:
     email: str
     phone: str | None = None
     preferred_contact: str  # "email" or "phone"
+    # The intake questions' answers (handler/intake.py), as their choices' values; None: not asked or not answered.
+    client_type: str | None = None
+    session_format: str | None = None
+    state: str | None = None
+    payment: str | None = None
+    availability: str | None = None  # the values chosen, comma-separated
+    voicemail_ok: str | None = None
     message: str
     consent_version: str
     source_page: str | None = None

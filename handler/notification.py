@@ -50,6 +50,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from handler import intake
 from handler.config import AlertSettings
 from handler.message import Message
 
@@ -223,11 +224,10 @@ def notification(message: Message, settings: AlertSettings, *, saved: bool | Non
         rows.append(("Email", message.email))
         if message.phone:
             rows.append(("Phone", message.phone))
-    rows += [
-        ("Prefers", PREFERRED[message.preferred_contact]),
-        ("Received", received),
-        ("Message id", message.id),
-    ]
+    rows.append(("Prefers", PREFERRED[message.preferred_contact]))
+    if full:
+        rows += intake.answers(message)  # the intake questions' labels are ours too
+    rows += [("Received", received), ("Message id", message.id)]
     text_lines = [f"{label}: {value}" for label, value in rows]
     if full:
         text_lines += ["", message.message]

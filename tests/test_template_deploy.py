@@ -34,6 +34,9 @@ EXAMPLES = {
     "IpHashSecretVersionId": "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d",
     "TurnstileSecretArn": TURNSTILE_SECRET_ARN,
     "InboxEmails": "therapist@example-practice.com,partner@example-practice.com",
+    "IntakeQuestions": "client_type!,state!,availability",
+    "LicensedStates": "NY,NJ",
+    "MessageHint": "Please don't include clinical details here.",
 }
 ENVIRONMENT_LIMIT_BYTES = 4 * 1024
 TABLE_NAME_MAX = 255  # DynamoDB's limit, whatever name CloudFormation generates
