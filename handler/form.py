@@ -4,7 +4,7 @@ Its fields in the form's order (the intake questions the practice turned on
 before the message), each with its label, whether it must be filled in, its
 limit or its choices; the consent text and its version, the crisis notice and
 the message's hint. It changes only with the settings (and whether Turnstile
-is on), so it is made once per instance and cached like the articles.
+is on, read with them), so it is made once per instance and cached like the articles.
 """
 
 from __future__ import annotations
@@ -78,9 +78,10 @@ def definition(settings: Settings, turnstile: bool) -> dict[str, Any]:
 
 
 def definition_body(settings: Settings, turnstile: bool) -> Body:
-    """The definition's ETag and JSON, made once per app (and per state of Turnstile)."""
-    made: dict[bool, Body] = current_app.extensions.setdefault("form_definition", {})
-    if turnstile not in made:
+    """The definition's ETag and JSON, made at an app's first request for it (its settings
+    and secrets, Turnstile's among them, are read once per app)."""
+    made: Body | None = current_app.extensions.get("form_definition")
+    if made is None:
         body = json_bytes(definition(settings, turnstile))
-        made[turnstile] = (body_etag(body), body)
-    return made[turnstile]
+        made = current_app.extensions["form_definition"] = (body_etag(body), body)
+    return made
