@@ -9,8 +9,8 @@ from typing import Any
 from flask import Response, jsonify, redirect, request
 from werkzeug.wrappers import Response as BaseResponse
 
-from handler import field_errors
-from handler.config import Settings
+from handler import field_errors, intake
+from handler.config import FormSettings, Settings
 from handler.storage import RateLimited
 from handler.submission import Invalid, KeyReused, Outcome, Received
 
@@ -37,9 +37,11 @@ def page(status: int, title: str, paragraphs: list[str]) -> Response:
     return response
 
 
-def failure(status: int, code: str, message: str, fields: dict[str, str] | None = None) -> Response:
+def failure(
+    status: int, code: str, message: str, fields: dict[str, str] | None = None, form: FormSettings | None = None
+) -> Response:
     if wants_html():
-        problems = field_errors.sentences(fields) if fields else [message]
+        problems = field_errors.sentences(fields, form or FormSettings()) if fields else [message]
         return page(status, "Your message was not sent", [*problems, "Please go back and try again."])
     body: dict[str, Any] = {"error": code, "message": message}
     if fields is not None:
@@ -50,14 +52,17 @@ def failure(status: int, code: str, message: str, fields: dict[str, str] | None 
     return response
 
 
-def received(settings: Settings, message_id: str, status: int) -> BaseResponse:
+def received(settings: Settings, outcome: Received) -> BaseResponse:
     if request.mimetype == FORM_TYPE and settings.thank_you_url:
         return redirect(settings.thank_you_url, code=303)
-    notice = settings.alert.crisis_notice
+    status = 201 if outcome.stored else 202
+    notices = [settings.alert.crisis_notice]
+    if outcome.outside_state:
+        notices.insert(0, intake.referral(outcome.outside_state))
     if wants_html():
-        return page(status, "Thank you", ["Your message has been received.", notice])
+        return page(status, "Thank you", ["Your message has been received.", *notices])
     # Written out rather than jsonify'd: this answer is on every message's path.
-    body = json.dumps({"id": message_id, "notice": notice, "status": "received"})
+    body = json.dumps({"id": outcome.message_id, "notice": " ".join(notices), "status": "received"})
     response = Response(body, status, content_type=JSON_TYPE)
     response.headers.add("Cache-Control", "no-store")
     return response
@@ -66,11 +71,13 @@ def received(settings: Settings, message_id: str, status: int) -> BaseResponse:
 def answer(outcome: Outcome, settings: Settings) -> BaseResponse:
     """The answer to a submission's outcome."""
     if isinstance(outcome, Received):
-        return received(settings, outcome.message_id, 201 if outcome.stored else 202)
+        return received(settings, outcome)
     if isinstance(outcome, Invalid):
         # Every bad field named at once.
         problems = ", ".join(sorted(outcome.fields))
-        return failure(422, "validation_failed", f"Please check these fields: {problems}.", outcome.fields)
+        return failure(
+            422, "validation_failed", f"Please check these fields: {problems}.", outcome.fields, settings.form
+        )
     if isinstance(outcome, RateLimited):
         response = failure(429, "rate_limited", "Too many messages from this address. Please try again later.")
         response.headers["Retry-After"] = str(outcome.retry_after)

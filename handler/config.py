@@ -11,6 +11,7 @@ visitor at a time.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -21,7 +22,8 @@ from urllib.parse import urlsplit
 
 from flask import Flask, current_app
 
-from handler import ratelimit
+from handler import intake, ratelimit
+from handler.intake import Question
 from handler.validation import SINGLE_LINE_FORBIDDEN
 
 DEFAULT_CONTENT_DIR = Path(__file__).resolve().parent.parent / "compiled_content"
@@ -29,9 +31,15 @@ DEFAULT_CACHE_CONTROL = "public, max-age=300, stale-while-revalidate=86400"
 DEFAULT_TURNSTILE_VERIFY_URL = "https://challenges.cloudflare.com/turnstile/v0/siteverify"
 # Read here but never set by template.yaml: in AWS their defaults are right (the
 # package's own compiled content, the content's caching, Cloudflare's
-# verifier), and Lambda's 4 KB for all of a function's variables is better
-# spent on the practice's own texts. The tests and the local stack set them.
-DEFAULTS_IN_AWS = ("CONTENT_DIR", "CACHE_CONTROL", "TURNSTILE_VERIFY_URL")
+# verifier, the rate limit), and Lambda's 4 KB for all of a function's variables
+# is better spent on the practice's own texts. The tests and the local stack set them.
+DEFAULTS_IN_AWS = (
+    "CONTENT_DIR",
+    "CACHE_CONTROL",
+    "TURNSTILE_VERIFY_URL",
+    "RATE_LIMIT_COUNT",
+    "RATE_LIMIT_WINDOW_SECONDS",
+)
 DEFAULT_CRISIS_NOTICE = (
     "This form is not monitored for emergencies. If you are in crisis or thinking about harming yourself, "
     "in the US call or text 988 (Suicide & Crisis Lifeline), or call 911."
@@ -40,6 +48,11 @@ DEFAULT_CONSENT_TEXT = (
     "I understand that this form is not for emergencies, and that email is not a secure channel: "
     "I will share only what I am comfortable sending this way."
 )
+DEFAULT_MESSAGE_HINT = "Please don't include clinical details here; a few lines are enough."
+MESSAGE_HINT_MAX = 80  # a line above the message box (and template.yaml's MaxLength)
+# Whole pages of text are for a session, not a form; and the alert carries the message whole.
+MESSAGE_MAX_LENGTH_LIMITS = (100, 10_000)
+DEFAULT_MESSAGE_MAX_LENGTH = 5000
 PLAIN_ADDRESS = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
 # What SES allows in a configuration set's name.
 CONFIGURATION_SET_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -68,6 +81,25 @@ class AlertSettings:
 
 
 @dataclass(frozen=True)
+class FormSettings:
+    """What the contact form asks beyond its fixed fields, and how long its message may be."""
+
+    questions: tuple[Question, ...] = ()  # the intake questions turned on, in the form's order
+    licensed_states: frozenset[str] = frozenset()  # empty: no one is told they may be referred
+    message_max_length: int = DEFAULT_MESSAGE_MAX_LENGTH
+    message_hint: str = DEFAULT_MESSAGE_HINT
+
+    @functools.cached_property
+    def several_choices(self) -> frozenset[str]:
+        """The questions asked that take several choices: a form post repeats their field."""
+        return frozenset(question.name for question in self.questions if question.multiple)
+
+    def refers(self, state: str | None) -> bool:
+        """Whether a visitor in ``state`` is told that the practice may refer them elsewhere."""
+        return state is not None and bool(self.licensed_states) and state not in self.licensed_states
+
+
+@dataclass(frozen=True)
 class Settings:
     """The function's settings."""
 
@@ -86,6 +118,7 @@ class Settings:
     rate_limit_window_seconds: int
     turnstile_verify_url: str
     aws_eager_init: bool
+    form: FormSettings = FormSettings()
 
     @property
     def consent_version(self) -> str:
@@ -235,6 +268,32 @@ def linking_to(config: Settings, host_url: str) -> Settings:
     return replace(config, alert=replace(config.alert, inbox_url=host_url.rstrip("/")))
 
 
+def form_settings(environ: Mapping[str, str] = os.environ) -> FormSettings:
+    """The form's intake questions (``INTAKE_QUESTIONS``), ``LICENSED_STATES``, and its message's limit and hint."""
+    try:
+        questions = intake.parse_questions(environ.get("INTAKE_QUESTIONS", ""))
+    except intake.IntakeSettingError as error:
+        raise ConfigError(f"INTAKE_QUESTIONS: {error}") from None
+    try:
+        licensed = intake.parse_states(environ.get("LICENSED_STATES", ""))
+    except intake.IntakeSettingError as error:
+        raise ConfigError(f"LICENSED_STATES: {error}") from None
+    if licensed and "state" not in {question.name for question in questions}:
+        raise ConfigError("LICENSED_STATES needs the state question: add state to INTAKE_QUESTIONS")
+    hint = environ.get("MESSAGE_HINT", "").strip() or DEFAULT_MESSAGE_HINT
+    if SINGLE_LINE_FORBIDDEN.search(hint) or len(hint) > MESSAGE_HINT_MAX:
+        raise ConfigError(f"MESSAGE_HINT must be one line of at most {MESSAGE_HINT_MAX} characters")
+    shortest, longest = MESSAGE_MAX_LENGTH_LIMITS
+    return FormSettings(
+        questions=questions,
+        licensed_states=licensed,
+        message_max_length=whole_number(
+            environ, "MESSAGE_MAX_LENGTH", DEFAULT_MESSAGE_MAX_LENGTH, minimum=shortest, maximum=longest
+        ),
+        message_hint=hint,
+    )
+
+
 def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
     """The app's configuration, from environment variables with safe defaults."""
     origins = tuple(
@@ -266,6 +325,7 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
         rate_limit_window_seconds=whole_number(environ, "RATE_LIMIT_WINDOW_SECONDS", 600, minimum=1),
         turnstile_verify_url=environ.get("TURNSTILE_VERIFY_URL", DEFAULT_TURNSTILE_VERIFY_URL),
         aws_eager_init=flag(environ, "AWS_EAGER_INIT", False),
+        form=form_settings(environ),
     )
 
 

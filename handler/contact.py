@@ -1,4 +1,4 @@
-"""``/contact``: the form's settings, and a visitor's message, read from the request and answered.
+"""``/contact``: the form's definition, and a visitor's message, read from the request and answered.
 
 What happens to a message is decided in ``submission``, without Flask; the
 answers are written in ``answers``.
@@ -10,12 +10,13 @@ import json
 import urllib.parse
 from typing import Any
 
-from flask import Blueprint, Request, Response, jsonify, request
+from flask import Blueprint, Request, Response, request
 from werkzeug.wrappers import Response as BaseResponse
 
-from handler import answers, aws, secrets
+from handler import answers, aws, form, secrets
 from handler.answers import FORM_TYPE, JSON_TYPE
 from handler.config import linking_to, settings
+from handler.content import cached_response
 from handler.submission import Submission, receive
 
 MAX_BODY_BYTES = 16 * 1024
@@ -50,7 +51,17 @@ def reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return fields
 
 
-def parse_body(body: bytes, mimetype: str) -> dict[str, Any]:
+def form_fields(pairs: list[tuple[str, str]], repeatable: frozenset[str]) -> dict[str, Any]:
+    """A form's fields: a question of several choices (its checkboxes) as the list of values
+    it repeats; any other field given twice is refused."""
+    repeated = [(name, value) for name, value in pairs if name in repeatable]
+    fields = reject_duplicate_keys([(name, value) for name, value in pairs if name not in repeatable])
+    for name, value in repeated:
+        fields.setdefault(name, []).append(value)
+    return fields
+
+
+def parse_body(body: bytes, mimetype: str, repeatable: frozenset[str] = frozenset()) -> dict[str, Any]:
     if mimetype == JSON_TYPE:
         try:
             data = json.loads(body.decode("utf-8"), object_pairs_hook=reject_duplicate_keys)
@@ -72,11 +83,11 @@ def parse_body(body: bytes, mimetype: str) -> dict[str, Any]:
         raise bad_request("The form is not URL-encoded UTF-8 text.") from None
     except ValueError:
         raise bad_request(f"The form has more than {MAX_FORM_FIELDS} fields.") from None
-    return reject_duplicate_keys(pairs)
+    return form_fields(pairs, repeatable)
 
 
-def read_submission(req: Request) -> Submission:
-    """The submission a request carries, or Unreadable."""
+def read_submission(req: Request, repeatable: frozenset[str] = frozenset()) -> Submission:
+    """The submission a request carries, or Unreadable. A form may repeat the fields ``repeatable`` names."""
     environ = req.environ
     if (req.content_length or 0) > MAX_BODY_BYTES:
         raise Unreadable(413, "payload_too_large", f"The message is too large: at most {MAX_BODY_BYTES // 1024} KB.")
@@ -92,7 +103,7 @@ def read_submission(req: Request) -> Submission:
     ):
         raise bad_request(f"Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_MAX} visible ASCII characters.")
     return Submission(
-        data=parse_body(req.get_data(cache=False), mimetype),
+        data=parse_body(req.get_data(cache=False), mimetype, repeatable),
         idempotency_key=idempotency_key,
         client_address=req.remote_addr or "",
         user_agent=environ.get("HTTP_USER_AGENT", "")[:USER_AGENT_MAX] or None,
@@ -101,24 +112,20 @@ def read_submission(req: Request) -> Submission:
 
 
 @bp.get("/contact")
-def form_settings() -> Response:
-    """What the website shows beside the form: the consent text (and its version) and the crisis notice."""
+def form_definition() -> Response:
+    """The form's definition (handler/form.py), cached and revalidated like the articles."""
     config = settings()
-    return jsonify(
-        consent_text=config.consent_text,
-        consent_version=config.consent_version,
-        notice=config.alert.crisis_notice,
-        turnstile=secrets.current().turnstile_secret is not None,
-    )
+    found = form.definition_body(config, secrets.current().turnstile_secret is not None)
+    return cached_response(found, JSON_TYPE, config.cache_control)
 
 
 @bp.post("/contact")
 def submit() -> BaseResponse:
     # Each use of Flask's proxies looks the request up again: look once.
     req: Request = request._get_current_object()  # type: ignore[attr-defined]
+    config = linking_to(settings(), req.host_url)
     try:
-        submission = read_submission(req)
+        submission = read_submission(req, config.form.several_choices)
     except Unreadable as problem:
         return answers.failure(problem.status, problem.code, str(problem))
-    config = linking_to(settings(), req.host_url)
     return answers.answer(receive(submission, config, secrets.current(), aws.clients()), config)

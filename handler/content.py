@@ -173,8 +173,13 @@ def init_app(app: Flask) -> None:
 
 def cacheable(content: ContentStore, found: Body, mimetype: str) -> Response:
     """A content response with a strong ETag; 304 with no body when the client has it."""
+    return cached_response(found, mimetype, content.cache_control)
+
+
+def cached_response(found: Body, mimetype: str, cache_control: str) -> Response:
+    """A response with a strong ETag, cached as ``cache_control`` says; 304 with no body when the client has it."""
     etag, body = found
-    headers = [("ETag", f'"{etag}"'), ("Cache-Control", content.cache_control)]
+    headers = [("ETag", f'"{etag}"'), ("Cache-Control", cache_control)]
     # RFC 9110: If-None-Match compares weakly. Parsed only when sent: most requests have none.
     if "HTTP_IF_NONE_MATCH" in request.environ and request.if_none_match.contains_weak(etag):
         return Response(status=304, headers=headers)

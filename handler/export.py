@@ -10,8 +10,6 @@ from typing import Any, TextIO
 
 from handler.message import FIELD_NAMES, Message
 
-# Every field but the keyed hash of the client address (of no use to a person)
-# and the alert's bookkeeping.
 # Every field but the keyed hash of the client address (of no use to a person) and the
 # alert's bookkeeping (contact-admin show tells what became of the latest alert in one line).
 FIELDS = tuple(

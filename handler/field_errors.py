@@ -6,7 +6,8 @@ beside each field (examples/practice.js, in these same sentences).
 
 from __future__ import annotations
 
-from handler.validation import EMAIL_MAX, FIELDS, MESSAGE_MAX, NAME_MAX, PHONE_MAX, TURNSTILE_FIELD
+from handler.config import FormSettings
+from handler.validation import EMAIL_MAX, FIELDS, NAME_MAX, PHONE_MAX, TURNSTILE_FIELD
 
 LABELS = {
     "name": "your name",
@@ -18,7 +19,7 @@ LABELS = {
     "website": "the form",
     TURNSTILE_FIELD: "the check that you are not a robot",
 }
-LIMITS = {"name": NAME_MAX, "email": EMAIL_MAX, "phone": PHONE_MAX, "message": MESSAGE_MAX}
+LIMITS = {"name": NAME_MAX, "email": EMAIL_MAX, "phone": PHONE_MAX}  # and the message's, FormSettings'
 SENTENCES = {
     "required": "Please fill in {label}.",
     "too_long": "Please shorten {label} to {limit} characters or fewer.",
@@ -30,29 +31,43 @@ SENTENCES = {
         "Please type {label} again: it holds invisible characters that change the direction of text,"
         " often copied along with it."
     ),
-    "invalid_choice": "Please choose how you would like to be answered.",
     "failed": "The check that you are not a robot did not pass: please try again.",
 }
 # Where a field needs its own words for a code.
 OWN_SENTENCES = {
     ("consent", "required"): "Please tick the box to confirm that you understand this form is not for emergencies.",
     (TURNSTILE_FIELD, "required"): "Please complete the check that you are not a robot.",
+    ("preferred_contact", "invalid_choice"): "Please choose how you would like to be answered.",
 }
+# An intake question's (handler/intake.py), named by the question the form asks.
+QUESTION_SENTENCES = {"required": "Please answer the question: {question}"}
+QUESTION_OTHER = "Please choose one of the answers offered to the question: {question}"
 UNKNOWN_FIELD = "This form does not take a field called “{name}”: please send your message from the website's form."
 OTHER = "Please check {label}."
 
 
-def sentence(name: str, code: str) -> str:
+def sentence(name: str, code: str, form: FormSettings) -> str:
+    question = next((question for question in form.questions if question.name == name), None)
+    if question is not None:
+        return QUESTION_SENTENCES.get(code, QUESTION_OTHER).format(question=question.label)
     if code == "unknown_field" or name not in LABELS:
         return UNKNOWN_FIELD.format(name=name)
     template = OWN_SENTENCES.get((name, code)) or SENTENCES.get(code, OTHER)
-    return template.format(label=LABELS[name], limit=LIMITS.get(name))
+    limit = form.message_max_length if name == "message" else LIMITS.get(name)
+    return template.format(label=LABELS[name], limit=limit)
 
 
-def sentences(fields: dict[str, str]) -> list[str]:
+def form_order(form: FormSettings) -> list[str]:
+    """The form's fields in the order it shows them: its intake questions before the message."""
+    at = FIELDS.index("message")
+    return [*FIELDS[:at], *(question.name for question in form.questions), *FIELDS[at:]]
+
+
+def sentences(fields: dict[str, str], form: FormSettings) -> list[str]:
     """One sentence per refused field, in the form's order."""
+    order = form_order(form)
 
-    def form_order(name: str) -> int:
-        return FIELDS.index(name) if name in FIELDS else len(FIELDS)
+    def position(name: str) -> int:
+        return order.index(name) if name in order else len(order)
 
-    return [sentence(name, fields[name]) for name in sorted(fields, key=form_order)]
+    return [sentence(name, fields[name], form) for name in sorted(fields, key=position)]

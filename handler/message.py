@@ -105,6 +105,13 @@ class Message:
     email: str
     phone: str | None = None
     preferred_contact: str  # "email" or "phone"
+    # The intake questions' answers (handler/intake.py), as their choices' values; None: not asked or not answered.
+    client_type: str | None = None
+    session_format: str | None = None
+    state: str | None = None
+    payment: str | None = None
+    availability: str | None = None  # the values chosen, comma-separated
+    voicemail_ok: str | None = None
     message: str
     consent_version: str
     source_page: str | None = None
@@ -124,7 +131,7 @@ class Message:
     alert_bounce_type: str | None = None
     alert_bounce_subtype: str | None = None
     alert_recipients: str | None = None  # comma-separated: the therapist's own addresses, never logged
-    state: InboxState = InboxState.NEW
+    inbox_state: InboxState = InboxState.NEW  # not "state": an intake question's answer is called so
     state_by: str | None = None  # the signed-in address that last changed it
     state_at: str | None = None  # when (UTC, ISO 8601)
 
@@ -156,9 +163,9 @@ class Message:
     def shown(self) -> Shown:
         if self.spam:
             return Shown.SPAM
-        if self.state == InboxState.NEW and self.alert_undelivered:
+        if self.inbox_state == InboxState.NEW and self.alert_undelivered:
             return Shown.UNDELIVERED
-        return Shown(self.state.value)
+        return Shown(self.inbox_state.value)
 
     def to_item(self) -> Item:
         return {name: to_attribute(value) for name, value in dataclasses.asdict(self).items() if value is not None}
@@ -182,7 +189,7 @@ STATE_FIELDS = {
     if isinstance(kind, type) and issubclass(kind, StrEnum)
 }
 
-# ``Message.shown`` as filter expressions on the stored attributes (``#state``: STATE is a reserved word).
+# ``Message.shown`` as filter expressions on the stored attributes (``#state`` is inbox_state).
 _NEW = "(attribute_not_exists(#state) OR #state = :new)"
 _NOT_SPAM = "notify_status <> :spam"
 # ``Message.alert_undelivered``: every attempt failed, or SES reported that the latest alert
@@ -214,7 +221,7 @@ def shown_filter(shown: Shown) -> dict[str, Any]:
     """The query arguments that keep only the messages shown as ``shown``."""
     expression = SHOWN_FILTERS[shown]
     values = {name: {"S": str(value)} for name, value in SHOWN_FILTER_VALUES.items() if name in expression}
-    names = {"#state": "state"} if "#state" in expression else {}
+    names = {"#state": "inbox_state"} if "#state" in expression else {}
     return {"FilterExpression": expression, "ExpressionAttributeValues": values} | (
         {"ExpressionAttributeNames": names} if names else {}
     )

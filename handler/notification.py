@@ -50,6 +50,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from handler import intake
 from handler.config import AlertSettings
 from handler.message import Message
 
@@ -223,11 +224,9 @@ def notification(message: Message, settings: AlertSettings, *, saved: bool | Non
     rows += [("Name", message.name), ("Email", message.email)]
     if message.phone:
         rows.append(("Phone", message.phone))
-    rows += [
-        ("Prefers", PREFERRED[message.preferred_contact]),
-        ("Received", received),
-        ("Message id", message.id),
-    ]
+    rows.append(("Prefers", PREFERRED[message.preferred_contact]))
+    rows += intake.answers(message)  # the intake questions' labels are ours too
+    rows += [("Received", received), ("Message id", message.id)]
     text_lines = [f"{label}: {value}" for label, value in rows]
     text_lines += ["", message.message, "", "Reply to this email to answer the sender."]
     table = "".join(

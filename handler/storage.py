@@ -489,7 +489,7 @@ class MessageStore:
         from botocore.exceptions import ClientError
 
         entry = {"M": {"action": {"S": action}, "by": {"S": by}, "at": {"S": iso_time(now)}}}
-        names = {"#state": "state"} if "#state" in update + condition else {}
+        names = {"#state": "inbox_state"} if "#state" in update + condition else {}
         try:
             response = self._call(
                 "update_item",

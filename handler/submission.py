@@ -63,6 +63,7 @@ class Submission:
 class Received:
     message_id: str
     stored: bool = True  # False: DynamoDB failed or could not say, and the alert email carries the message
+    outside_state: str | None = None  # the visitor's state, where LICENSED_STATES says the practice is not
 
 
 @dataclass(frozen=True)
@@ -84,11 +85,23 @@ Outcome = Received | Invalid | RateLimited | KeyReused | NotReceived
 
 
 def receive(submission: Submission, settings: Settings, keys: Secrets, aws: AwsClients) -> Outcome:
-    """Check, store and alert; the outcome says what to answer."""
-    started = time.perf_counter()
-    fields, errors = validate(submission.data)
+    """Check, store and alert; the outcome says what to answer. A visitor in a state the
+    practice is not licensed in is received like any other, and told they may be referred."""
+    fields, errors = validate(submission.data, settings.form)
     if errors:
         return Invalid(errors)
+    outcome = accept(submission, fields, settings, keys, aws)
+    state = fields["answers"].get("state")
+    if isinstance(outcome, Received) and settings.form.refers(state):
+        return dataclasses.replace(outcome, outside_state=state)
+    return outcome
+
+
+def accept(
+    submission: Submission, fields: dict[str, Any], settings: Settings, keys: Secrets, aws: AwsClients
+) -> Outcome:
+    """Store and alert a valid submission."""
+    started = time.perf_counter()
     now = time.time()
     claim = Claim.of(keys.ip_hash_secret, fields["email"], fields["message"], submission.idempotency_key)
     store = MessageStore(aws.dynamodb, settings.contact_table_name)
@@ -164,6 +177,7 @@ def new_message(
         email=fields["email"],
         phone=fields["phone"],
         preferred_contact=fields["preferred_contact"],
+        **fields["answers"],
         message=fields["message"],
         consent_version=settings.consent_version,
         # Labelled "address" as before: an IPv4 address is its own network, and hashes as it did.

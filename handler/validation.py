@@ -9,7 +9,10 @@ keeps its line breaks.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # config reads its one-line rule from here
+    from handler.config import FormSettings
 
 FIELDS = ("name", "email", "phone", "preferred_contact", "message", "consent", "website")
 TURNSTILE_FIELD = "cf-turnstile-response"  # the name Cloudflare's widget gives its hidden input
@@ -18,7 +21,6 @@ TURNSTILE_FIELD = "cf-turnstile-response"  # the name Cloudflare's widget gives 
 KNOWN_FIELDS = frozenset({*FIELDS, TURNSTILE_FIELD})
 TURNSTILE_TOKEN_MAX = 2048
 NAME_MAX = 100
-MESSAGE_MAX = 5000
 PHONE_MAX = 30
 EMAIL_MAX = 254
 PHONE_PATTERN = re.compile(r"^[0-9 +().\-]+$")
@@ -85,12 +87,15 @@ def is_true(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.strip().lower() in TRUE_WORDS)
 
 
-def validate(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-    """Clean the submitted fields; return (fields, errors by field). The Turnstile token is
-    never an unknown field, and is left for the caller to check when Turnstile is on."""
+def validate(data: dict[str, Any], form: FormSettings) -> tuple[dict[str, Any], dict[str, str]]:
+    """Clean the submitted fields; return (fields, errors by field), the intake questions'
+    answers in ``fields["answers"]``. An answer to a question the form does not ask is an
+    unknown field. The Turnstile token is never an unknown field, and is left for the
+    caller to check when Turnstile is on."""
     errors: dict[str, str] = {}
+    asked = {question.name for question in form.questions}
     for name in data:
-        if name not in KNOWN_FIELDS:
+        if name not in KNOWN_FIELDS and name not in asked:
             # Named in the answer, so made safe to encode: no lone surrogates, at most 64 characters.
             errors[SINGLE_LINE_FORBIDDEN.sub("?", name[:64])] = "unknown_field"
     fields: dict[str, Any] = {}
@@ -102,7 +107,9 @@ def validate(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     if error:
         errors["email"] = error
     fields["message"], error = (
-        text_field(data["message"], MESSAGE_MAX, multiline=True) if "message" in data else (None, "required")
+        text_field(data["message"], form.message_max_length, multiline=True)
+        if "message" in data
+        else (None, "required")
     )
     if error:
         errors["message"] = error
@@ -127,6 +134,12 @@ def validate(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
         errors["preferred_contact"] = "invalid_choice"
     if fields.get("preferred_contact") == "phone" and fields["phone"] is None and "phone" not in errors:
         errors["phone"] = "required_for_phone_contact"
+
+    fields["answers"] = {}
+    for question in form.questions:
+        fields["answers"][question.name], error = question.clean(data.get(question.name))
+        if error:
+            errors[question.name] = error
 
     if not is_true(data.get("consent")):
         errors["consent"] = "required"

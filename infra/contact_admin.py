@@ -26,7 +26,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any, TextIO
 
-from handler import export, notification
+from handler import export, intake, notification
 from handler.config import AlertSettings, ConfigError, alert_settings
 from handler.message import AlertDelivery, Message, NotifyStatus, Shown
 from handler.storage import MessageStore, StorageUnavailable, message_key
@@ -162,6 +162,12 @@ def delivery_summary(message: Message) -> str:
     return f"{summary}, at {message.alert_delivery_at}"
 
 
+def shown(name: str, value: Any) -> Any:
+    """A field's value as ``show`` prints it: an intake question's answer in words."""
+    question = intake.QUESTIONS.get(name)
+    return question.answer_text(value) if question else value
+
+
 def one_line(text: Any, width: int) -> str:
     flat = " ".join(str(text or "").split())
     return flat if len(flat) <= width else flat[: width - 1] + "…"
@@ -245,7 +251,7 @@ def run(args: argparse.Namespace, out: TextIO) -> None:
         record = dataclasses.asdict(message)
         for name in export.FIELDS:
             if record[name] is not None and name != "message":
-                print(f"{name}: {record[name]}", file=out)
+                print(f"{name}: {shown(name, record[name])}", file=out)
         print(f"delivery: {delivery_summary(message)}", file=out)
         print(f"\n{message.message}", file=out)
     elif args.command == "export":

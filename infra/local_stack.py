@@ -317,7 +317,7 @@ def main(argv: list[str]) -> int:
     print(f"  {base}/  (an example page: the article, and the contact form with and without JavaScript)")
     for path in ("/health", "/articles", "/articles/what-is-psychodynamic-therapy", "/feed.json", "/feed.xml"):
         print(f"  {base}{path}")
-    print(f"  {base}/contact  (POST a message; GET shows the consent text)")
+    print(f"  {base}/contact  (POST a message; GET gives the form's definition)")
     inbox_emails = os.environ.get("INBOX_EMAILS") or os.environ["NOTIFY_EMAIL"]
     print(f"  {base}/inbox  (the therapist's inbox: sign in as {inbox_emails}, the link is in the outbox)")
     print(f"  {base}/dev/outbox  (the emails SES would have sent, newest first; local only)")

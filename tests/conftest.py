@@ -284,16 +284,28 @@ LOCAL_VARIABLES = (
 
 
 @pytest.fixture
-def stack(monkeypatch: pytest.MonkeyPatch, compiled_content: Path) -> Iterator[local_stack.LocalStack]:
-    for name in LOCAL_VARIABLES:
+def stack_environment() -> dict[str, str]:
+    """Settings the local stack of a test is started with, beyond its own (parametrize to set some)."""
+    return {}
+
+
+@pytest.fixture
+def stack(
+    monkeypatch: pytest.MonkeyPatch, compiled_content: Path, stack_environment: dict[str, str]
+) -> Iterator[local_stack.LocalStack]:
+    variables = (*LOCAL_VARIABLES, *stack_environment)
+    for name in variables:
         monkeypatch.delenv(name, raising=False)
-    stack = local_stack.start(port=0, environ={"CONTENT_DIR": str(compiled_content), "ALLOWED_ORIGINS": WEBSITE_ORIGIN})
+    stack = local_stack.start(
+        port=0,
+        environ={"CONTENT_DIR": str(compiled_content), "ALLOWED_ORIGINS": WEBSITE_ORIGIN, **stack_environment},
+    )
     try:
         yield stack
     finally:
         stack.stop()
         # Not monkeypatch.delenv: it would put back, at its own undo, the values the stack set.
-        for name in LOCAL_VARIABLES:
+        for name in variables:
             os.environ.pop(name, None)
         forget_boto3_default_session()
 

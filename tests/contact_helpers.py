@@ -52,7 +52,7 @@ def post_form(handler: Any, fields: dict[str, Any], *, headers: dict[str, str] |
                 "Origin": WEBSITE_ORIGIN,
                 **(headers or {}),
             },
-            body=urlencode(form),
+            body=urlencode(form, doseq=True),  # a list: its field repeated, as checkboxes post
             base64_body=True,
             source_ip=kwargs.pop("source_ip", VISITOR_IP),
             **kwargs,

@@ -24,6 +24,15 @@ def outbox(base_url: str) -> list[dict[str, Any]]:
         return json.load(response)["emails"]
 
 
+# A practice that asks intake questions: the example's form is built from GET /contact.
+INTAKE = {
+    "INTAKE_QUESTIONS": "client_type!,session_format,state!,payment,availability,voicemail_ok",
+    "LICENSED_STATES": "NY,NJ",
+    "MESSAGE_MAX_LENGTH": "1000",
+    "MESSAGE_HINT": "A few lines are enough: no clinical details, please.",
+}
+asking_questions = pytest.mark.parametrize("stack_environment", [INTAKE], ids=["intake"])
+
 CONSENT_SENTENCE = "Please tick the box to confirm that you understand this form is not for emergencies."
 
 
@@ -262,14 +271,19 @@ def test_the_plain_form_names_a_bad_email_in_words(browser, base_url: str) -> No
 
 
 @needs_axe
-def test_the_page_passes_axe_before_and_after_sending(browser, base_url: str) -> None:
+@pytest.mark.parametrize("stack_environment", [{}, INTAKE], ids=["fixed-fields", "intake"])
+def test_the_page_passes_axe_before_and_after_sending(browser, base_url: str, stack_environment) -> None:
     page = open_page(browser.new_page(), base_url + "/")
+    page.wait_for_selector("#contact-form .field")  # built from the form's definition
     assert_accessible(page, "on loading")
     fill(page, "#contact-form", "", "sam-at-example", "Refused first.")
     page.click("#contact-form button[type=submit]")
     page.wait_for_selector("#contact-form [aria-invalid]")
     assert_accessible(page, "after a refused submission")
     fill(page, "#contact-form", "Sam", "sam@example.org", "Then sent.")
+    if stack_environment:  # the practice's required questions
+        page.check("#client_type-returning")
+        page.select_option("#state", "NY")
     page.check("#consent")
     page.click("#contact-form button[type=submit]")
     page.wait_for_function("document.querySelector('[data-status]').textContent.startsWith('Thank you')")
@@ -302,3 +316,103 @@ def test_the_pages_without_javascript_pass_axe(browser, base_url: str) -> None:
         page.click("#plain-form button[type=submit]")
     assert_accessible(page, "the API's thank-you page")
     context.close()
+
+
+def stored_messages(stack: Any) -> list[Any]:
+    """The messages in the local stack's table, as the function stored them."""
+    import boto3
+
+    from handler.message import Message
+
+    dynamodb = boto3.client(
+        "dynamodb",
+        endpoint_url=stack.aws_url,
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+    items = dynamodb.scan(TableName="contact-messages")["Items"]
+    return [Message.from_item(item) for item in items if item["pk"]["S"].startswith("MSG#")]
+
+
+def open_built_form(browser: Any, base_url: str) -> Any:
+    """The example page once practice.js has built its form from the definition."""
+    page = open_page(browser.new_page(), base_url + "/")
+    page.wait_for_selector("#contact-form select[name=state]")
+    return page
+
+
+@asking_questions
+def test_a_form_built_from_the_definition_asks_the_practice_s_questions(browser, stack) -> None:
+    from playwright.sync_api import expect
+
+    page = open_built_form(browser, stack.url)
+    form = page.locator("#contact-form")
+    expect(form.locator("#message")).to_have_accessible_description(INTAKE["MESSAGE_HINT"])
+    assert form.locator("#message").get_attribute("maxlength") == "1000"
+    expect(form.get_by_role("group", name="Are you a new or a returning client?")).to_be_visible()
+    expect(form.get_by_role("combobox", name="Which state do you live in?")).to_be_visible()
+    expect(form.get_by_role("group", name="When are you usually free for sessions? (optional)")).to_be_visible()
+    form.locator("#name").fill("Jordan Lee")
+    form.locator("#email").fill("jordan@example.org")
+    form.locator("#message").fill("Looking for evening sessions, online if possible.")
+    form.get_by_label("New client").check()
+    form.get_by_label("Online").check()
+    form.locator("#state").select_option("TX")
+    form.get_by_label("Not sure yet").check()
+    form.get_by_label("Weekday evenings").check()
+    form.get_by_label("Weekends").check()
+    form.locator("#voicemail_ok-no").check()
+    form.locator("#consent").check()
+    form.locator("button[type=submit]").click()
+    page.wait_for_function("document.querySelector('[data-status]').textContent.startsWith('Thank you')")
+    notice = form.locator("[data-notice]").inner_text()
+    assert notice.startswith("This practice may not be able to see clients in Texas") and "988" in notice
+    (message,) = stored_messages(stack)
+    assert (message.name, message.message) == ("Jordan Lee", "Looking for evening sessions, online if possible.")
+    assert (message.client_type, message.session_format, message.state) == ("new", "online", "TX")
+    assert (message.payment, message.availability, message.voicemail_ok) == (
+        "not_sure",
+        "weekday_evening,weekend",
+        "no",
+    )
+    (alert,) = outbox(stack.url)
+    assert "Availability: Weekday evenings, Weekends\n" in alert["text"] and "State: Texas\n" in alert["text"]
+    page.close()
+
+
+@asking_questions
+def test_an_unanswered_question_is_named_beside_it(browser, stack) -> None:
+    from playwright.sync_api import expect
+
+    page = open_built_form(browser, stack.url)
+    fill(page, "#contact-form", "Jordan Lee", "jordan@example.org", "Kept while I answer the questions.")
+    page.check("#consent")
+    page.click("#contact-form button[type=submit]")
+    page.wait_for_selector("#contact-form [aria-invalid]")
+    client_type = "Please answer the question: Are you a new or a returning client?"
+    state = "Please answer the question: Which state do you live in?"
+    assert page.inner_text('[data-error-for="client_type"]') == client_type
+    assert page.inner_text('[data-error-for="state"]') == state
+    expect(page.locator("#state")).to_have_accessible_description(state)
+    expect(page.locator("#client_type-new")).to_have_accessible_description(client_type)
+    assert page.get_attribute("#client_type-returning", "aria-invalid") == "true"
+    assert page.evaluate("document.activeElement.id") == "client_type-new"  # the first field to correct
+    assert page.input_value("#message") == "Kept while I answer the questions."
+    assert stored_messages(stack) == [] and outbox(stack.url) == []
+    page.close()
+
+
+def test_without_the_definition_the_form_keeps_its_own_fields_and_sends(browser, base_url: str) -> None:
+    page = browser.new_page()
+    page.route(
+        "**/contact",
+        lambda route: route.abort() if route.request.method == "GET" else route.continue_(),
+    )
+    open_page(page, base_url + "/")
+    fill(page, "#contact-form", "Kim", "kim@example.org", "Sent with the page's own fields.")
+    page.check("#consent")
+    page.click("#contact-form button[type=submit]")
+    page.wait_for_function("document.querySelector('[data-status]').textContent.startsWith('Thank you')")
+    assert "own fields" in outbox(base_url)[0]["text"]
+    page.close()

@@ -115,7 +115,7 @@ def test_the_pages_need_a_session_and_a_link_comes_back_after_sign_in(aws, inbox
         answer = browser.get(path)
         assert answer.status == 303 and answer.location.startswith("/inbox/login")
     assert browser.post(f"/inbox/messages/{message_id}/replied", {}).status == 303
-    assert attribute(stored(aws, message_id), "state") == "new" and "history" not in stored(aws, message_id)
+    assert attribute(stored(aws, message_id), "inbox_state") == "new" and "history" not in stored(aws, message_id)
     first = browser.get(f"/inbox/messages/{message_id}")
     assert first.location == f"/inbox/login?next=/inbox/messages/{message_id}"
     from inbox_helpers import emailed_link, open_link, request_link
@@ -135,7 +135,7 @@ def test_mark_replied_close_and_reopen_record_who_and_when(aws, inbox, therapist
     for action, state in [("replied", "replied"), ("closed", "closed"), ("reopened", "new")]:
         answer = therapist.post(f"{path}/{action}", csrf(page))
         assert answer.status == 303 and answer.location == f"{path}?done={action}"
-        assert attribute(stored(aws, message_id), "state") == state
+        assert attribute(stored(aws, message_id), "inbox_state") == state
         page = therapist.get(answer.location)
         assert f"last changed by {THERAPIST}" in page.text
     item = stored(aws, message_id)
@@ -165,7 +165,7 @@ def test_an_action_without_the_session_csrf_token_is_refused_and_changes_nothing
         answer = therapist.post(path, fields)
         assert answer.status == 403 and "cannot be accepted" in answer.text
     assert therapist.post(f"/inbox/messages/{spam_id}/not-spam", fields).status == 403
-    assert attribute(stored(aws, message_id), "state") == "new" and "history" not in stored(aws, message_id)
+    assert attribute(stored(aws, message_id), "inbox_state") == "new" and "history" not in stored(aws, message_id)
     assert attribute(stored(aws, spam_id), "notify_status") == "spam" and len(aws.emails()) == 2
 
 
@@ -225,7 +225,7 @@ def test_export_gives_the_filtered_list_as_spreadsheet_safe_csv(aws, inbox, ther
     assert answer.header("Content-Disposition").startswith('attachment; filename="messages-new-')
     assert answer.header("Cache-Control") == "no-store"
     (row,) = list(csv.DictReader(io.StringIO(answer.text)))
-    assert row["name"] == "'=HYPERLINK(1)" and row["message"] == "'-2+3" and row["state"] == "new"
+    assert row["name"] == "'=HYPERLINK(1)" and row["message"] == "'-2+3" and row["inbox_state"] == "new"
     assert "ip_hash" not in row
     assert len(list(csv.DictReader(io.StringIO(therapist.get("/inbox/export").text)))) == 2
 

@@ -83,7 +83,7 @@ def test_a_change_of_state_is_conditional_and_recorded_with_who_and_when(aws, st
     message = store_message(store, 0)
     changed = store.change_state(message.id, "replied", THERAPIST, NOW + 60)
     assert isinstance(changed, Changed)
-    assert changed.message.state == InboxState.REPLIED and changed.message.state_by == THERAPIST
+    assert changed.message.inbox_state == InboxState.REPLIED and changed.message.state_by == THERAPIST
     assert changed.message.state_at == iso_time(NOW + 60)
     again = store.change_state(message.id, "replied", "other@practice.example", NOW + 120)
     assert isinstance(again, Unchanged) and again.message.state_by == THERAPIST

@@ -62,8 +62,16 @@ def test_every_route_of_the_app_is_described(lambda_handler) -> None:
 
 @pytest.fixture
 def api(aws, make_handler) -> Iterator[Any]:
-    """The entry point behind the local stand-in for API Gateway, as a WSGI app on moto."""
-    yield gateway(make_handler(RATE_LIMIT_COUNT="50"))
+    """The entry point behind the local stand-in for API Gateway, as a WSGI app on moto,
+    asking every intake question (so that the document's are taken, and their definition
+    checked), with LICENSED_STATES (so that some visitors get the referral notice)."""
+    yield gateway(
+        make_handler(
+            RATE_LIMIT_COUNT="50",
+            INTAKE_QUESTIONS="client_type,session_format,state,payment,availability,voicemail_ok",
+            LICENSED_STATES="NY",
+        )
+    )
 
 
 @schema.parametrize()

@@ -7,6 +7,7 @@ import pytest
 from apigw import event, json_body, response_header
 from contact_helpers import VALID, attribute, post_json
 
+from handler import intake
 from handler.config import ConfigError
 from infra import contact_admin
 
@@ -139,3 +140,46 @@ def test_the_inbox_takes_an_idn_address_typed_as_people_write_it(aws, make_handl
     assert request_link(Browser(handler), "therapeutin@Müller-Therapie.de").status == 303
     (email,) = aws.emails()
     assert email["To"] == IDN_THERAPIST_ASCII
+
+
+# The contact form's settings: its intake questions, LICENSED_STATES, and its message's limit and hint.
+
+
+@pytest.mark.parametrize(
+    ("environment", "error"),
+    [
+        ({"INTAKE_QUESTIONS": "client_type,insurance_id"}, r"^INTAKE_QUESTIONS: 'insurance_id' is not a question"),
+        ({"INTAKE_QUESTIONS": "state,State"}, r"^INTAKE_QUESTIONS: 'State' is not a question"),
+        ({"INTAKE_QUESTIONS": "state!,state"}, r"^INTAKE_QUESTIONS: 'state' is listed twice"),
+        ({"INTAKE_QUESTIONS": "state", "LICENSED_STATES": "NY,XX"}, r"^LICENSED_STATES: 'XX' is not a US state"),
+        ({"INTAKE_QUESTIONS": "state", "LICENSED_STATES": "New York"}, r"^LICENSED_STATES: 'NEW YORK' is not"),
+        ({"INTAKE_QUESTIONS": "client_type", "LICENSED_STATES": "NY"}, r"^LICENSED_STATES needs the state question"),
+        ({"MESSAGE_MAX_LENGTH": "99"}, r"^MESSAGE_MAX_LENGTH: '99' must be a whole number of at least 100"),
+        ({"MESSAGE_MAX_LENGTH": "10001"}, r"^MESSAGE_MAX_LENGTH: .* and at most 10000"),
+        ({"MESSAGE_MAX_LENGTH": "5k"}, r"^MESSAGE_MAX_LENGTH: '5k' must be a whole number"),
+        ({"MESSAGE_HINT": "Please keep it short.\nNo clinical details."}, r"^MESSAGE_HINT must be one line"),
+        ({"MESSAGE_HINT": "x" * 81}, r"^MESSAGE_HINT must be one line of at most 80 characters"),
+    ],
+)
+def test_a_form_setting_that_cannot_work_is_refused_at_start_up_naming_it(make_handler, environment, error) -> None:
+    with pytest.raises(ConfigError, match=error):
+        make_handler(**environment)
+
+
+def test_the_form_settings_are_read_as_a_person_writes_them(make_handler) -> None:
+    handler = make_handler(
+        INTAKE_QUESTIONS=" availability , state! ,, client_type",
+        LICENSED_STATES="ny, Nj",
+        MESSAGE_MAX_LENGTH=" 1200 ",
+        MESSAGE_HINT="  No clinical details, please.  ",
+    )
+    definition = json_body(handler(event("GET", "/contact"), None))
+    questions = [field for field in definition["fields"] if field["name"] in intake.QUESTIONS]
+    assert [(field["name"], field["required"]) for field in questions] == [
+        ("availability", False),
+        ("state", True),
+        ("client_type", False),
+    ]
+    (message,) = [field for field in definition["fields"] if field["name"] == "message"]
+    assert message["max_length"] == 1200 and message["hint"] == "No clinical details, please."
+    assert definition["message_hint"] == "No clinical details, please."

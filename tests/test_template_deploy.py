@@ -36,6 +36,9 @@ EXAMPLES = {
     "TurnstileSecretArn": TURNSTILE_SECRET_ARN,
     "InboxEmails": "therapist@example-practice.com,partner@example-practice.com",
     "InboxUrl": "https://inbox.example-practice.com",
+    "IntakeQuestions": "client_type!,state!,availability",
+    "LicensedStates": "NY,NJ",
+    "MessageHint": "Please don't include clinical details here.",
 }
 ENVIRONMENT_LIMIT_BYTES = 4 * 1024
 TABLE_NAME_MAX = 255  # DynamoDB's limit, whatever name CloudFormation generates
