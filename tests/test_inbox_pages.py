@@ -102,6 +102,17 @@ def test_a_message_shows_every_field_with_tel_and_mailto_links(aws, inbox, thera
     assert "sent" in page.text  # the alert's delivery state
 
 
+def test_a_message_shows_the_intake_answers_in_words(aws, make_handler) -> None:
+    inbox = make_handler(INTAKE_QUESTIONS="client_type,state,availability")
+    therapist = Browser(inbox)
+    sign_in(therapist, aws, THERAPIST)
+    answers = {"client_type": "returning", "state": "TX", "availability": ["weekday_evening", "weekend"]}
+    message_id = str(json_body(post_json(inbox, {**VALID, **answers}))["id"])
+    page = therapist.get(f"/inbox/messages/{message_id}").text
+    for label, answer in [("State", "Texas"), ("Availability", "Weekday evenings, Weekends")]:
+        assert f"<dt>{label}</dt><dd>{answer}</dd>" in page
+
+
 def test_a_missing_message_gets_a_clear_404(therapist) -> None:
     for path in ["/inbox/messages/01ARZ3NDEKTSV4RRFFQ69G5FAV", "/inbox/messages/not-an-id"]:
         answer = therapist.get(path)

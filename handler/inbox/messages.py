@@ -19,7 +19,7 @@ from urllib.parse import quote
 from flask import g, redirect, request, url_for
 from werkzeug.wrappers import Response
 
-from handler import aws, delivery, export, spam
+from handler import aws, delivery, export, intake, spam
 from handler.config import linking_to, settings
 from handler.inbox.auth import inbox_key, login_required
 from handler.inbox.store import digest
@@ -127,7 +127,8 @@ def message_view(template: str, message_id: str, **context: Any) -> Response:
     message = found_message(message_id)
     if message is None:
         return not_found()
-    return page(template, **common(message=message, when=in_practice_time, spam_threshold=spam.THRESHOLD, **context))
+    shown = common(message=message, answers=intake.answers(message), when=in_practice_time, **context)
+    return page(template, spam_threshold=spam.THRESHOLD, **shown)
 
 
 @bp.get("/messages/<message_id>")
