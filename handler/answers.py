@@ -11,11 +11,9 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from handler import field_errors, intake
 from handler.config import FormSettings, Settings
+from handler.contact import FORM_TYPE, JSON_TYPE
 from handler.storage import RateLimited
 from handler.submission import Invalid, KeyReused, Outcome, Received
-
-JSON_TYPE = "application/json"
-FORM_TYPE = "application/x-www-form-urlencoded"
 
 
 def wants_html() -> bool:

@@ -1,23 +1,29 @@
 """``/contact``: the form's definition, and a visitor's message, read from the request and answered.
 
 What happens to a message is decided in ``submission``, without Flask; the
-answers are written in ``answers``.
+answers are written in ``answers``. Both are imported with the first message,
+not at start-up: with them come the storage, the alert and the ``email``
+package, which a cold start that serves an article has no use for (``make bench``).
 """
 
 from __future__ import annotations
 
 import json
 import urllib.parse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Request, Response, request
 from werkzeug.wrappers import Response as BaseResponse
 
-from handler import answers, aws, form, secrets
-from handler.answers import FORM_TYPE, JSON_TYPE
+from handler import aws, form, secrets
 from handler.config import linking_to, settings
 from handler.content import cached_response
-from handler.submission import Submission, receive
+
+if TYPE_CHECKING:
+    from handler.submission import Submission
+
+JSON_TYPE = "application/json"
+FORM_TYPE = "application/x-www-form-urlencoded"
 
 MAX_BODY_BYTES = 16 * 1024
 MAX_FORM_FIELDS = 50
@@ -102,6 +108,8 @@ def read_submission(req: Request, repeatable: frozenset[str] = frozenset()) -> S
         and idempotency_key.isprintable()
     ):
         raise bad_request(f"Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_MAX} visible ASCII characters.")
+    from handler.submission import Submission
+
     return Submission(
         data=parse_body(req.get_data(cache=False), mimetype, repeatable),
         idempotency_key=idempotency_key,
@@ -121,6 +129,9 @@ def form_definition() -> Response:
 
 @bp.post("/contact")
 def submit() -> BaseResponse:
+    from handler import answers
+    from handler.submission import receive
+
     # Each use of Flask's proxies looks the request up again: look once.
     req: Request = request._get_current_object()  # type: ignore[attr-defined]
     config = linking_to(settings(), req.host_url)

@@ -15,8 +15,7 @@ from flask import current_app
 
 from handler.config import Settings
 from handler.content import Body, body_etag, json_bytes
-from handler.intake import Choice, Question
-from handler.notification import PREFERRED
+from handler.intake import PREFERRED, Choice, Question
 from handler.validation import EMAIL_MAX, NAME_MAX, PHONE_MAX
 
 HONEYPOT = "website"  # the field people leave empty (hidden from them)

@@ -78,6 +78,9 @@ STATES = choices(
     ("VI", "U.S. Virgin Islands"),
 )  # fmt: skip
 
+# The fixed field preferred_contact's choices: the form and the alert name them alike.
+PREFERRED = {"email": "Email", "phone": "Phone"}
+
 # Every question a practice may ask, in the order the alert and contact-admin show their answers.
 QUESTIONS = {
     question.name: question

@@ -54,7 +54,6 @@ from handler import intake
 from handler.config import AlertSettings
 from handler.message import Message
 
-PREFERRED = {"email": "Email", "phone": "Phone"}
 # What fits one encoded word: "=?utf-8?b?" + base64 + "?=" in 75 characters.
 ENCODED_WORD_BYTES = 45
 # CRLF line ends, as SMTP wants. policy.SMTP alone folds quoted-printable
@@ -224,7 +223,7 @@ def notification(message: Message, settings: AlertSettings, *, saved: bool | Non
     rows += [("Name", message.name), ("Email", message.email)]
     if message.phone:
         rows.append(("Phone", message.phone))
-    rows.append(("Prefers", PREFERRED[message.preferred_contact]))
+    rows.append(("Prefers", intake.PREFERRED[message.preferred_contact]))
     rows += intake.answers(message)  # the intake questions' labels are ours too
     rows += [("Received", received), ("Message id", message.id)]
     text_lines = [f"{label}: {value}" for label, value in rows]
