@@ -352,6 +352,16 @@ def test_sign_in_requests_are_limited_per_address_listed_or_not(aws, inbox) -> N
     assert THERAPIST not in str(items(aws, "RATE")) and OTHER not in str(items(aws, "RATE"))
 
 
+def test_another_spelling_of_an_address_counts_against_the_same_limit(aws, inbox) -> None:
+    # Full-width letters and upper case read as the same address, for the list and for the limit.
+    local, domain = THERAPIST.split("@")
+    wide = local.upper() + "@" + "".join(chr(ord(c) + 0xFEE0) if c.isalpha() else c for c in domain)
+    spellings = [THERAPIST, wide, THERAPIST.upper(), wide, THERAPIST, wide]
+    answers = [request_link(Browser(inbox, source_ip=f"192.0.2.{n}"), a) for n, a in enumerate(spellings)]
+    assert [a.status for a in answers] == [303] * 5 + [429]
+    assert len(aws.emails()) == 5
+
+
 @on_both_engines
 def test_sign_in_requests_are_limited_per_client_network(aws, inbox) -> None:
     def ask(source_ip: str, number: int, forwarded: str = "203.0.113.1") -> int:

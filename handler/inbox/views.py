@@ -107,16 +107,17 @@ def request_link() -> Response:
     if len(address) > EMAIL_MAX or not PLAIN_ADDRESS.match(address):
         error = "Enter your email address, such as name@example.com."
         return form_page("login.html", 422, next=next_path, email=address, error=error)
-    wait = seconds_to_wait(address)
+    # Read as the contact form reads an address: an IDN domain in punycode, as INBOX_EMAILS holds
+    # it. Counted so too: else the full-width spelling of an address is another address to the limit.
+    typed = (validation.check_email(address)[0] or address).lower()
+    wait = seconds_to_wait(typed)
     if wait is not None:
         log.info("inbox sign-in rate limited", extra={"retry_after": wait})
         minutes = -(-wait // 60)
         response = refused(429, "Too many sign-in requests", f"Please wait {minutes} minutes, then try again.")
         response.headers["Retry-After"] = str(wait)
         return response
-    # Read as the contact form reads an address: an IDN domain in punycode, as INBOX_EMAILS holds it.
-    typed = validation.check_email(address)[0] or address
-    listed = inbox_settings().emails.get(typed.lower())
+    listed = inbox_settings().emails.get(typed)
     if listed is None:
         log.info("inbox sign-in requested", extra={"listed": False})
     else:
