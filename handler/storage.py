@@ -511,6 +511,22 @@ class MessageStore:
             return Unchanged(Message.from_item(old)) if old else None
         return Changed(Message.from_item(response["Attributes"]))
 
+    def release_claim(self, claim: Claim, message_id: str) -> None:
+        """Free ``claim`` if ``message_id``, which made it, still holds it."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self._call(
+                "delete_item",
+                Key=claim_item_key(claim),
+                ConditionExpression="message_id = :id",
+                ExpressionAttributeValues={":id": {"S": message_id}},
+                passthrough=(ClientError,),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise StorageUnavailable("delete_item failed") from error
+
     def delete(self, message_id: str) -> bool:
         """Erase a message; False if there was none."""
         from botocore.exceptions import ClientError

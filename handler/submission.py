@@ -198,6 +198,11 @@ def record(
     text = None if message.spam else repeats.text_hash(keys.ip_hash_secret, message.message)
     count = None if text is None else repeats.counted(text, message.ip_hash, now)
     outcome = store.record(message, claim, limits, now, count)
+    if isinstance(outcome, Duplicate) and store.holds(outcome.message_id) is False:
+        # The message that claimed it was deleted since (in the inbox, say): a duplicate of
+        # nothing, which must not be dropped.
+        store.release_claim(claim, outcome.message_id)
+        outcome = store.record(message, claim, limits, now, count)
     if isinstance(outcome, Repeated):
         reasons = ",".join(filter(None, (message.spam_reasons, repeats.REASON)))
         message = dataclasses.replace(message, notify_status=NotifyStatus.SPAM, spam_reasons=reasons)

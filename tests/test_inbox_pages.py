@@ -225,6 +225,17 @@ def test_delete_asks_first_then_erases_the_message(aws, inbox, therapist) -> Non
     assert therapist.get(f"/inbox/messages/{erase}").status == 404
 
 
+def test_a_message_sent_again_after_its_first_was_deleted_is_stored_and_alerted(aws, inbox, therapist) -> None:
+    # The first one's claim (which makes a retry one message) outlives it: it must not drop the second.
+    first = post(inbox, message="Please call me back about sessions.")
+    page = therapist.get(f"/inbox/messages/{first}/delete")
+    assert therapist.post(f"/inbox/messages/{first}/delete", csrf(page)).status == 303
+    before = len(aws.emails())
+    second = post(inbox, message="Please call me back about sessions.")
+    assert second != first and attribute(stored(aws, second), "notify_status") == "sent"
+    assert len(aws.emails()) == before + 1
+
+
 # The export.
 
 
