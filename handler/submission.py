@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import random
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -84,6 +85,24 @@ class NotReceived:
 Outcome = Received | Invalid | RateLimited | KeyReused | NotReceived
 
 
+@dataclass
+class Pace:
+    """How long alerting takes on this instance, as a moving average. A held message waits about
+    as long before its answer, so that the answer's time does not tell a sender it was held
+    (else a spammer could tune their text against the score, one request a try)."""
+
+    seconds: float = 0.05
+
+    def learn(self, seconds: float) -> None:
+        self.seconds += (seconds - self.seconds) / 8
+
+    def wait(self) -> None:
+        time.sleep(self.seconds * random.uniform(0.8, 1.2))
+
+
+ALERTING = Pace()
+
+
 def receive(submission: Submission, settings: Settings, keys: Secrets, aws: AwsClients) -> Outcome:
     """Check, store and alert; the outcome says what to answer. A visitor in a state the
     practice is not licensed in is received like any other, and told they may be referred."""
@@ -125,11 +144,14 @@ def accept(
         return not_recorded(outcome, message.id)
     if message.spam:
         log.info("contact stored as spam", extra={"message_id": message.id, "spam_reasons": message.spam_reasons})
+        ALERTING.wait()
         return Received(message.id)
 
+    alerting = time.perf_counter()
     sent = delivery.deliver(message, store, aws.ses, settings.alert)
     if settings.send_acknowledgement:
         delivery.acknowledge(message, aws.ses, settings.alert)
+    ALERTING.learn(time.perf_counter() - alerting)
     log.info(
         "contact received",
         extra={"message_id": message.id, "notified": sent, "duration_ms": milliseconds_since(started)},

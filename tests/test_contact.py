@@ -497,6 +497,20 @@ def test_the_same_text_from_many_networks_is_held_from_the_sixth_on(aws, contact
     assert repeat_items and campaign not in str(repeat_items) and "203.0.113" not in str(repeat_items)
 
 
+def test_a_held_message_is_answered_after_about_as_long_as_an_alert_takes(aws, contact, monkeypatch) -> None:
+    from handler import submission
+
+    slept: list[float] = []
+    real_sleep = time.sleep
+    monkeypatch.setattr(time, "sleep", lambda seconds: slept.append(seconds) or real_sleep(0))
+    post_json(contact, VALID)  # alerted: no wait, and its alert's time is learnt
+    assert slept == []
+    learnt = submission.ALERTING.seconds
+    post_json(contact, {**VALID, "message": "Hi", "website": "spam.example"})  # held
+    (waited,) = slept
+    assert 0 < learnt * 0.8 <= waited <= learnt * 1.2
+
+
 def test_a_filled_honeypot_is_recorded_as_the_reason(aws, contact) -> None:
     post_json(contact, {**VALID, "website": "spam.example"})
     (item,) = aws.messages()
