@@ -35,7 +35,12 @@ def send_if_due(store: MessageStore, ses: Any, settings: AlertSettings, now: flo
     counted_until = iso_time(now - SETTLE_SECONDS)
     held = store.recent(since=counted_from or None, notify_status=NotifyStatus.SPAM)
     count = sum(1 for message in held if message.received_at < counted_until)
-    if not count or not store.claim_digest(last_sent_at, now):
+    if not count:
+        # Nothing held: the next run counts from here, not again from the last digest (or from
+        # the first message ever), which would read more with every run.
+        store.digest_sent(counted_until)
+        return 0
+    if not store.claim_digest(last_sent_at, now):
         return 0
     try:
         notification.send(

@@ -3,11 +3,15 @@ point on its schedule: at most one a day, only when something was held, never a 
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from apigw import json_body
 from conftest import SENDER, THERAPIST
 from contact_helpers import VALID, post_json
 from test_contact_faults import SCHEDULED_EVENT, retry_entry_point
+
+from handler.storage import iso_time
 
 pytestmark = pytest.mark.dynamodb_engines
 INBOX = "https://inbox.example-practice.com"
@@ -61,8 +65,13 @@ def test_no_digest_when_nothing_was_held(aws, contact, clock) -> None:
     retry = retry_entry_point()
     retry(SCHEDULED_EVENT, None)
     clock(2 * DAY)
+    before = time.time()
     retry(SCHEDULED_EVENT, None)
     assert digests(aws) == [] and len(aws.emails()) == 1
+    # Each run counts on from where the last one ended, never again from the first message.
+    (mark,) = [item for item in aws.items() if item["pk"]["S"] == "DIGEST#held"]
+    assert iso_time(before - 60) <= mark["counted_until"]["S"] <= iso_time(time.time() - 60)
+    assert "sent_at" not in mark
 
 
 def test_the_digest_counts_every_message_held_since_the_last(aws, contact, clock) -> None:
