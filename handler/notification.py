@@ -60,6 +60,7 @@ ENCODED_WORD_BYTES = 45
 # lines at 78 characters, where RFC 2045 allows 76
 # (test_the_email_on_the_wire_has_crlf_line_ends_and_short_lines).
 POLICY = SMTP.clone(max_line_length=76)
+FIRST_NAME = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*\.?")  # Zoë, O'Brien, Jean-Luc, J.
 # What SES allows in a tag's name and value (MessageTag); a ULID and a count fit.
 TAG_TEXT = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
@@ -247,7 +248,9 @@ def notification(message: Message, settings: AlertSettings, *, saved: bool | Non
 def minimal_notification(message: Message, settings: AlertSettings) -> bytes:
     """NOTIFY_DETAIL=minimal: the visitor's first name and a link to the message in the inbox
     (which asks to sign in), nothing else: no message, email, phone or preference, and no Reply-To."""
-    first_name = message.name.split()[0] if message.name.split() else message.name
+    words = message.name.split()
+    # Only a word of letters: a name such as "evil.tk/login Smith" must not put a link in the alert.
+    first_name = words[0] if words and FIRST_NAME.fullmatch(words[0]) else "a visitor"
     line = f"A new enquiry from {first_name}: read it in your inbox"
     if settings.inbox_url is None:  # contact-admin without INBOX_URL: the id finds it
         text = f"{line} (message {message.id}).\n"

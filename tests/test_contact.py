@@ -413,6 +413,24 @@ def test_minimal_alert_links_to_the_domain_the_message_was_posted_to(aws, make_h
     assert alert.get_body(("plain",)).get_content().endswith(f":\n{link}\n")
 
 
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [("Zoë Adams", "Zoë"), ("O'Brien", "O'Brien"), ("J. Smith", "J."), ("evil.tk/login Smith", "a visitor")],
+)
+def test_the_minimal_alert_names_a_first_name_never_a_link(aws, make_handler, name: str, shown: str) -> None:
+    post_json(make_handler(NOTIFY_DETAIL="minimal"), {**VALID, "name": name})
+    (alert,) = aws.emails()
+    assert alert["Subject"] == f"New enquiry from {shown}"
+    assert alert.get_body(("plain",)).get_content().startswith(f"A new enquiry from {shown}: read it")
+
+
+def test_a_minimal_alert_without_the_inbox_stops_start_up(make_handler) -> None:
+    from handler.config import ConfigError
+
+    with pytest.raises(ConfigError, match="INBOX_ENABLED"):
+        make_handler(NOTIFY_DETAIL="minimal", INBOX_ENABLED="false")
+
+
 def test_an_inbox_url_that_cannot_work_stops_start_up(make_handler) -> None:
     from handler.config import ConfigError
 

@@ -44,6 +44,10 @@ def init_app(app: Flask) -> None:
     inbox = load_inbox_settings(os.environ, notify_emails=config.settings(app).alert.notify_email)
     app.extensions["inbox"] = inbox
     if not inbox.enabled:
+        if config.settings(app).alert.notify_detail == "minimal":
+            raise config.ConfigError(
+                "INBOX_ENABLED: NOTIFY_DETAIL=minimal alerts carry only a link to the inbox, which must stay on"
+            )
         return
     from handler.inbox import messages  # noqa: F401  (its routes join the blueprint)
     from handler.inbox.views import bp
