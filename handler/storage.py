@@ -678,5 +678,5 @@ class MessageStore:
         )
 
     def get(self, message_id: str) -> Message | None:
-        response = self.client.get_item(TableName=self.table_name, Key=message_key(message_id), ConsistentRead=True)
+        response = self._call("get_item", Key=message_key(message_id), ConsistentRead=True)
         return Message.from_item(response["Item"]) if "Item" in response else None

@@ -236,6 +236,22 @@ def test_a_message_sent_again_after_its_first_was_deleted_is_stored_and_alerted(
     assert len(aws.emails()) == before + 1
 
 
+@pytest.mark.parametrize("path", ["/inbox", "/inbox/messages/{id}", "/inbox/export"])
+def test_a_table_failing_under_the_message_pages_gets_the_inbox_s_503(aws, inbox, therapist, path: str) -> None:
+    from botocore.stub import Stubber
+    from contact_helpers import aws_clients
+
+    message_id = post(inbox)
+    (session,) = [item for item in aws.items() if item["pk"]["S"].startswith("SESSION#")]
+    with Stubber(aws_clients().dynamodb) as stubber:
+        stubber.add_response("get_item", {"Item": session})  # signed in: then the pages' own call fails
+        operation = "get_item" if "messages" in path else "query"
+        stubber.add_client_error(operation, service_error_code="ProvisionedThroughputExceededException")
+        answer = therapist.get(path.format(id=message_id))
+    assert answer.status == 503 and "try again in a minute" in answer.text
+    assert answer.header("Cache-Control") == "no-store" and answer.header("Retry-After") == "60"
+
+
 # The export.
 
 

@@ -35,7 +35,7 @@ from handler.inbox.settings import current as inbox_settings
 from handler.inbox.store import Expired, InboxUnavailable, SignInLink, count_hit, current_store
 from handler.inbox.tokens import URL_PREFIX, new_token, safe_next, well_formed
 from handler.ratelimit import network
-from handler.storage import keyed_hash
+from handler.storage import StorageUnavailable, keyed_hash
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,8 @@ def form_refused(error: FormRefused) -> Response:
 
 
 @bp.errorhandler(InboxUnavailable)
-def unavailable(error: InboxUnavailable) -> Response:
+@bp.errorhandler(StorageUnavailable)  # the message pages' calls
+def unavailable(error: InboxUnavailable | StorageUnavailable) -> Response:
     log.error("inbox unavailable", extra={"error": str(error)})
     response = refused(503, "The inbox is unavailable", "It cannot be reached just now. Please try again in a minute.")
     response.headers["Retry-After"] = "60"
