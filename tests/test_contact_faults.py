@@ -362,6 +362,25 @@ def test_conflicts_that_never_clear_fall_back_to_email(aws, contact) -> None:
     assert VALID["message"] in aws.emails()[0].get_body(("plain",)).get_content()
 
 
+@NOT_THE_ENGINE
+def test_a_text_whose_count_keeps_conflicting_is_held_not_emailed_in_full(aws, contact) -> None:
+    # Many networks posting one campaign text at once all update its repeat count (handler/repeats.py).
+    campaign = "Dear owner, we reviewed your site and can double your clients this month with our proven plan"
+    on_the_count = {"CancellationReasons": [{"Code": "None"}] * 3 + [{"Code": "TransactionConflict"}]}
+    with Stubber(aws_clients().dynamodb) as stub:
+        for _ in range(3):
+            stub.add_client_error(
+                "transact_write_items",
+                service_error_code="TransactionCanceledException",
+                http_status_code=400,
+                modeled_fields=on_the_count,
+            )
+        stub.add_response("transact_write_items", {})  # stored held, without the count
+        result = post_json(contact, {**VALID, "message": campaign})
+        stub.assert_no_pending_responses()
+    assert result["statusCode"] == 201 and aws.emails() == []
+
+
 def test_a_transaction_whose_answer_was_lost_is_stored_alerted_and_counted_once(aws, contact) -> None:
     """The transaction committed, its answer was lost, and botocore sent it again. DynamoDB
     (and DynamoDB Local) answers the repeat with success, by its ClientRequestToken; moto
