@@ -48,7 +48,9 @@ MESSAGE_ATTRIBUTES = {
     "id", "received_at", "name", "email", "phone", "preferred_contact", "message",
     "consent_version", "ip_hash", "user_agent", "source_page", "turnstile",
     "notify_status", "notify_attempts", "notified_at", "last_error", "expires_at",
-    "state", "state_by", "state_at", "history",  # the inbox's (handler/message.py)
+    "inbox_state", "state_by", "state_at", "history",  # the inbox's (handler/message.py)
+    "spam_score", "spam_reasons",  # why it was held, or came near (handler/spam.py)
+    "client_type", "session_format", "state", "payment", "availability", "voicemail_ok",  # handler/intake.py
 }  # fmt: skip
 NOTIFY_STATUSES = {"pending", "sent", "retrying", "failed", "spam"}
 # docs/api.md: control characters (line breaks included) and the invisible
