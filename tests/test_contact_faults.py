@@ -342,12 +342,13 @@ def test_racing_retries_without_a_key_store_and_send_once(aws, contact, serialis
     assert len(aws.messages()) == 1 and len(aws.emails()) == 1
 
 
-def conflict_error(stub: Stubber) -> None:
+def conflict_error(stub: Stubber, codes: tuple[str, ...] = ("None", "TransactionConflict", "None")) -> None:
+    """A transaction cancelled with these reasons, one per item (by default: the claim conflicting)."""
     stub.add_client_error(
         "transact_write_items",
         service_error_code="TransactionCanceledException",
         http_status_code=400,
-        modeled_fields={"CancellationReasons": [{"Code": "None"}, {"Code": "TransactionConflict"}, {"Code": "None"}]},
+        modeled_fields={"CancellationReasons": [{"Code": code} for code in codes]},
     )
 
 
@@ -366,15 +367,9 @@ def test_conflicts_that_never_clear_fall_back_to_email(aws, contact) -> None:
 def test_a_text_whose_count_keeps_conflicting_is_held_not_emailed_in_full(aws, contact) -> None:
     # Many networks posting one campaign text at once all update its repeat count (handler/repeats.py).
     campaign = "Dear owner, we reviewed your site and can double your clients this month with our proven plan"
-    on_the_count = {"CancellationReasons": [{"Code": "None"}] * 3 + [{"Code": "TransactionConflict"}]}
     with Stubber(aws_clients().dynamodb) as stub:
-        for _ in range(3):
-            stub.add_client_error(
-                "transact_write_items",
-                service_error_code="TransactionCanceledException",
-                http_status_code=400,
-                modeled_fields=on_the_count,
-            )
+        for _ in range(3):  # message, claim, rate, then the text's count
+            conflict_error(stub, ("None", "None", "None", "TransactionConflict"))
         stub.add_response("transact_write_items", {})  # stored held, without the count
         result = post_json(contact, {**VALID, "message": campaign})
         stub.assert_no_pending_responses()
