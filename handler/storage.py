@@ -15,6 +15,7 @@ deletes lazily, so conditions compare it with the clock too.
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import os
 import time
@@ -55,6 +56,15 @@ TRANSITIONS = {
 }
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CROCKFORD_PAIRS = [first + second for first in CROCKFORD for second in CROCKFORD]
+
+
+class ConditionFailed(Exception):
+    """A conditional call's condition was false; ``old`` is the item as it was, when the call
+    asked for it (``ReturnValuesOnConditionCheckFailure``), else None."""
+
+    def __init__(self, old: dict[str, Any] | None) -> None:
+        super().__init__("condition failed")
+        self.old = old
 
 
 class StorageUnavailable(Exception):
@@ -491,8 +501,6 @@ class MessageStore:
     ) -> Changed | Unchanged | None:
         """Update a message if ``condition`` holds, recording who did what and when: on the
         message (the last change) and in its ``history`` (every one)."""
-        from botocore.exceptions import ClientError
-
         entry = {"M": {"action": {"S": action}, "by": {"S": by}, "at": {"S": iso_time(now)}}}
         names = {"#state": "inbox_state"} if "#state" in update + condition else {}
         try:
@@ -507,57 +515,40 @@ class MessageStore:
                 **({"ExpressionAttributeNames": names} if names else {}),
                 ReturnValues="ALL_NEW",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                passthrough=(ClientError,),
             )
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise StorageUnavailable("update_item failed") from error
-            old = error.response.get("Item")
-            return Unchanged(Message.from_item(old)) if old else None
+        except ConditionFailed as refused:
+            return Unchanged(Message.from_item(refused.old)) if refused.old else None
         return Changed(Message.from_item(response["Attributes"]))
 
     def release_claim(self, claim: Claim, message_id: str) -> None:
         """Free ``claim`` if ``message_id``, which made it, still holds it."""
-        from botocore.exceptions import ClientError
-
-        try:
+        with contextlib.suppress(ConditionFailed):
             self._call(
                 "delete_item",
                 Key=claim_item_key(claim),
                 ConditionExpression="message_id = :id",
                 ExpressionAttributeValues={":id": {"S": message_id}},
-                passthrough=(ClientError,),
             )
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise StorageUnavailable("delete_item failed") from error
 
     def delete(self, message_id: str) -> bool:
         """Erase a message; False if there was none."""
-        from botocore.exceptions import ClientError
-
         try:
-            self._call(
-                "delete_item",
-                Key=message_key(message_id),
-                ConditionExpression="attribute_exists(pk)",
-                passthrough=(ClientError,),
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise StorageUnavailable("delete_item failed") from error
+            self._call("delete_item", Key=message_key(message_id), ConditionExpression="attribute_exists(pk)")
+        except ConditionFailed:
             return False
         return True
 
-    def _call(self, operation: str, passthrough: tuple[type[Exception], ...] = (), **arguments: Any) -> dict[str, Any]:
-        """One call on the table; StorageUnavailable if DynamoDB fails (``passthrough``: errors the caller reads)."""
+    def _call(self, operation: str, **arguments: Any) -> dict[str, Any]:
+        """One call on the table: its answer, ConditionFailed, or StorageUnavailable if DynamoDB fails."""
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
             response: dict[str, Any] = getattr(self.client, operation)(TableName=self.table_name, **arguments)
-        except passthrough:
-            raise
-        except (BotoCoreError, ClientError) as error:
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise ConditionFailed(error.response.get("Item")) from None
+            raise StorageUnavailable(f"{operation} failed") from error
+        except BotoCoreError as error:
             raise StorageUnavailable(f"{operation} failed") from error
         return response
 
@@ -647,21 +638,16 @@ class MessageStore:
     def claim_digest(self, last_sent_at: int, now: float) -> bool:
         """Take the digest's turn, unless another run took it since ``last_sent_at`` was read:
         one conditional write, so that two runs never both send it."""
-        from botocore.exceptions import ClientError
-
         try:
             self._call(
                 "update_item",
-                passthrough=(ClientError,),
                 Key=DIGEST_KEY,
                 UpdateExpression="SET sent_at = :now",
                 ConditionExpression="attribute_not_exists(sent_at) OR sent_at = :last",
                 ExpressionAttributeValues={":now": {"N": str(int(now))}, ":last": {"N": str(last_sent_at)}},
             )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise StorageUnavailable("update_item failed") from error
+        except ConditionFailed:
+            return False
         return True
 
     def digest_sent(self, counted_until: str) -> None:

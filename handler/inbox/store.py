@@ -19,6 +19,7 @@ from typing import Any
 
 from handler import aws, ratelimit
 from handler.config import settings
+from handler.storage import ConditionFailed
 
 
 class InboxUnavailable(Exception):
@@ -51,14 +52,6 @@ def digest(secret_value: str) -> str:
 
 def item_key(kind: str, secret_value: str) -> dict[str, Any]:
     return {"pk": {"S": f"{kind}#{digest(secret_value)}"}, "sk": {"S": kind}}
-
-
-class ConditionFailed(Exception):
-    """The call's condition was false; ``old`` is the item as it was (None if there was none)."""
-
-    def __init__(self, old: dict[str, Any] | None) -> None:
-        super().__init__("condition failed")
-        self.old = old
 
 
 def call(client: Any, operation: str, **arguments: Any) -> dict[str, Any]:
